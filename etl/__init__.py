@@ -1,0 +1,1 @@
+"""Sources → DuckDB: the demo county generator and real-file loaders."""

@@ -1,0 +1,1 @@
+"""The synthetic demo county: generator, its assumptions and vendored reference data."""

@@ -1,0 +1,70 @@
+"""Shared fixtures: a small demo warehouse built once per test process, and the county one.
+
+Tests never touch data/: WAREHOUSE_DB points at a temporary file and the hash key is fixed.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+AS_OF = datetime(2026, 11, 24, 10, 0)
+SEED = 20261124
+os.environ.setdefault("WAREHOUSE_HASH_KEY", "test-key-not-secret")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def small_db(tmp_path_factory) -> Path:
+    """A small demo (≈50k residents, 16k cases, ~800 grids) built once; WAREHOUSE_DB → it."""
+    from etl.demo.build import build
+
+    path = tmp_path_factory.mktemp("wh") / "small.duckdb"
+    build(path, seed=SEED, scale="small", as_of=AS_OF, show_progress=False)
+    os.environ["WAREHOUSE_DB"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def county_db(tmp_path_factory) -> Path:
+    """The full county-scale demo (≈380k residents, 120k cases), for realism checks."""
+    from etl.demo.build import build
+
+    path = tmp_path_factory.mktemp("county") / "county.duckdb"
+    build(path, seed=SEED, scale="county", as_of=AS_OF, show_progress=False)
+    return path
+
+
+@pytest.fixture()
+def con(small_db):
+    import duckdb
+
+    c = duckdb.connect(str(small_db), read_only=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def app_url(small_db):
+    """A live Streamlit server on the small demo (browser tests share one per process)."""
+    from tests.browser import streamlit_server
+
+    with streamlit_server(small_db) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from tests.browser import browser
+
+    with browser() as b:
+        yield b

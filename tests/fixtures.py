@@ -1,0 +1,36 @@
+"""Hand-built fixture warehouses: an empty schema plus exactly the rows a test writes.
+
+Metric tests use these so that the expected value can be computed by hand in the test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from warehouse import marts, schema
+
+
+def empty_warehouse(path: Path) -> Path:
+    con = duckdb.connect(str(path))
+    schema.create(con)
+    con.close()
+    return path
+
+
+def insert(path: Path, table: str, rows: list[dict], rebuild_marts: bool = True) -> None:
+    """Insert rows (dicts with column names) and rebuild the marts, as a load would."""
+    con = duckdb.connect(str(path))
+    try:
+        if rows:
+            df = pl.DataFrame(rows, infer_schema_length=None)
+            con.register("_rows", df.to_arrow())
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+            con.unregister("_rows")
+        if rebuild_marts:
+            marts.rebuild(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()

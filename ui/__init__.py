@@ -1,0 +1,1 @@
+"""Widgets and helpers shared by the pages: labels, filters, formatting, downloads, caching."""

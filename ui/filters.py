@@ -1,0 +1,148 @@
+"""The global filters in the sidebar (language, area drill path, period), kept in the URL.
+
+Every page calls `sidebar()` first and passes the returned Filters to the warehouse. The
+URL holds the same state (?area=…&grain=…&period=…&lang=…), so a pasted link opens the same
+view, and `set_area()` lets a chart click narrow the drill path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import streamlit as st
+
+from ui import fmt
+from ui.cache import call
+from ui.i18n import t
+from warehouse import areas as wa
+from warehouse import meta
+from warehouse.db import FULL, Scope
+from warehouse.periods import GRAINS, Period, parse, period_of
+
+ALL = ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    area_code: str
+    period: Period
+    scope: Scope
+    lang: str
+
+    @property
+    def level(self) -> str:
+        return wa.level_of(self.area_code)
+
+
+def current_scope() -> Scope:
+    """The viewer's scope. Login and roles come later; until then analysts see everything."""
+    return FULL
+
+
+def _qp(name: str, default: str = "") -> str:
+    return st.query_params.get(name, default)
+
+
+def _init(key: str, value) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def init_language() -> str:
+    _init("lang", _qp("lang", "zh") if _qp("lang", "zh") in ("zh", "en") else "zh")
+    return st.session_state["lang"]
+
+
+def set_area(code: str) -> None:
+    """Narrow (or widen) the drill path to `code`; takes effect on the next run."""
+    st.session_state["f_county"] = code[:6]
+    st.session_state["f_town"] = code[:9] if len(code) >= 9 else ALL
+    st.session_state["f_village"] = code[:12] if len(code) >= 12 else ALL
+    st.session_state["f_grid"] = code if len(code) == 15 else ALL
+
+
+def _area_select(scope: Scope) -> str:
+    names = call(wa.names)
+    roots = call(wa.root_codes, scope)
+    want = _qp("area", roots[0])
+    if "f_county" not in st.session_state:
+        set_area(want if any(want.startswith(r) for r in roots) else roots[0])
+    label = lambda c: t("filter.all") if c == ALL else names.get(c, c)  # noqa: E731
+    county = st.selectbox(t("filter.county"), roots, key="f_county", format_func=label)
+    chosen = county
+    for level, key in (("town", "f_town"), ("village", "f_village"), ("grid", "f_grid")):
+        kids = call(wa.areas, scope, parent=chosen)["code"].to_list() if chosen else []
+        if not kids:
+            break
+        if st.session_state.get(key, ALL) not in kids:
+            st.session_state[key] = ALL
+        pick = st.selectbox(t(f"filter.{level}"), [ALL, *kids], key=key, format_func=label)
+        if pick == ALL:
+            break
+        chosen = pick
+    return chosen
+
+
+def period_options(grain: str, last: date, first: date) -> list[str]:
+    out, p = [], period_of(grain, last)
+    while p.end > first and len(out) < 60:
+        out.append(p.key)
+        p = p.previous()
+    return out
+
+
+def _period_select() -> Period:
+    first, last = call(meta.data_range)
+    _init("f_grain", _qp("grain", "month") if _qp("grain", "month") in GRAINS else "month")
+    grain = st.radio(t("filter.grain"), GRAINS, key="f_grain", horizontal=True,
+                     format_func=lambda g: t(f"grain.{g}"))
+    if grain == "custom":
+        default = (last - timedelta(days=29), last)
+        if _qp("from") and _qp("to"):
+            default = (date.fromisoformat(_qp("from")), date.fromisoformat(_qp("to")))
+        _init("f_range", default)
+        rng = st.date_input(t("filter.range"), key="f_range", min_value=first, max_value=last)
+        a, b = (rng if isinstance(rng, tuple) and len(rng) == 2 else default)
+        return Period(a, b + timedelta(days=1), "custom")
+    options = period_options(grain, last, first)
+    fallback = call(meta.default_period, grain).key
+    wanted = _qp("period", fallback)
+    if st.session_state.get("f_period") not in options:
+        st.session_state["f_period"] = wanted if wanted in options else fallback
+    key = st.selectbox(t("filter.period"), options, key="f_period",
+                       format_func=lambda k: _period_label(parse(k, grain)))
+    return parse(key, grain)
+
+
+def _period_label(p: Period) -> str:
+    if p.grain == "month":
+        return fmt.month(p.start)
+    if p.grain == "quarter":
+        q = (p.start.month - 1) // 3 + 1
+        return f"{p.start.year}年第{q}季度" if st.session_state.get("lang") == "zh" else f"{p.start.year} Q{q}"
+    if p.grain == "year":
+        return f"{p.start.year}年" if st.session_state.get("lang") == "zh" else str(p.start.year)
+    return p.key
+
+
+def sidebar(show_area: bool = True, show_period: bool = True) -> Filters:
+    """Draw the global filters and return them; also writes them to the URL."""
+    lang = init_language()
+    scope = current_scope()
+    with st.sidebar:
+        st.radio(t("filter.lang"), ("zh", "en"), key="lang", horizontal=True,
+                 format_func=lambda x: {"zh": "中文", "en": "English"}[x])
+        area = _area_select(scope) if show_area else _qp("area", call(wa.root_codes, scope)[0])
+        period = _period_select() if show_period else call(meta.default_period, "month")
+    lang = st.session_state["lang"]
+    params = {"lang": lang, "area": area, "grain": period.grain}
+    if period.grain == "custom":
+        params |= {"from": str(period.start), "to": str(period.end - timedelta(days=1))}
+    else:
+        params["period"] = period.key
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k not in
+            ("lang", "area", "grain", "period", "from", "to")}
+    if st.query_params.to_dict() != keep | params:
+        st.query_params.from_dict(keep | params)
+    return Filters(area, period, scope, lang)

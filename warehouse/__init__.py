@@ -1,0 +1,1 @@
+"""The governance warehouse: schema, marts, metric definitions and scope-aware queries."""

@@ -1,0 +1,175 @@
+"""Where the warehouse lives, how readers connect, and how writers swap a new file in.
+
+Readers never open the live path itself. DuckDB caches one database instance per path in a
+process, so a reconnect after `os.replace` would hand back the old data. Each reader instead
+opens a hard link named after the file's inode (`.snapshots/<name>.<inode>.duckdb`): a new
+build has a new inode, hence a new path and a fresh instance, while sessions still holding
+the old link keep reading the old data without errors.
+
+Writers build or load into a private copy, CHECKPOINT, close, then `os.replace` it over the
+live path, so the app never sees a half-written warehouse and a crash leaves the old one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = PROJECT_ROOT / "data" / "warehouse.duckdb"
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The warehouse file: explicit --db, else $WAREHOUSE_DB, else data/warehouse.duckdb."""
+    chosen = path or os.environ.get("WAREHOUSE_DB") or DEFAULT_DB
+    return Path(chosen).expanduser().resolve()
+
+
+def version(path: str | os.PathLike | None = None) -> str | None:
+    """A token that changes whenever a new warehouse file is swapped in (None: no warehouse)."""
+    try:
+        st = db_path(path).stat()
+    except FileNotFoundError:
+        return None
+    return f"{st.st_ino}-{st.st_mtime_ns}"
+
+
+# ---------------------------------------------------------------- readers
+
+_lock = threading.Lock()
+_readers: dict[Path, tuple[str, duckdb.DuckDBPyConnection]] = {}
+
+
+def _snapshot_link(live: Path, ver: str) -> Path:
+    snap_dir = live.parent / ".snapshots"
+    snap_dir.mkdir(exist_ok=True)
+    link = snap_dir / f"{live.stem}.{ver}.duckdb"
+    if not link.exists():
+        tmp = snap_dir / f".{uuid.uuid4().hex}"
+        try:
+            os.link(live, tmp)
+        except OSError:  # file systems without hard links: a copy is slower but correct
+            shutil.copyfile(live, tmp)
+        os.replace(tmp, link)
+    for old in snap_dir.glob(f"{live.stem}.*.duckdb"):
+        if old != link:  # open readers keep their inode; unlinking only drops the name
+            with contextlib.suppress(OSError):
+                old.unlink()
+    return link
+
+
+def reader(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only cursor on the current warehouse; reconnects after a swap.
+
+    Returns a fresh cursor each call so threads (Streamlit sessions) never share one.
+    """
+    live = db_path(path)
+    ver = version(live)
+    if ver is None:
+        raise WarehouseMissing(live)
+    with _lock:
+        cached = _readers.get(live)
+        if cached is None or cached[0] != ver:
+            con = duckdb.connect(str(_snapshot_link(live, ver)), read_only=True)
+            _readers[live] = (ver, con)
+            # The replaced connection is left to the garbage collector: cursors other threads
+            # still hold on it keep working until they are dropped.
+        return _readers[live][1].cursor()
+
+
+def close_readers() -> None:
+    with _lock:
+        for _, con in _readers.values():
+            with contextlib.suppress(Exception):
+                con.close()
+        _readers.clear()
+
+
+class WarehouseMissing(FileNotFoundError):
+    def __init__(self, path: Path):
+        super().__init__(f"no warehouse at {path}: build one with `python -m etl demo --db {path}`")
+        self.path = path
+
+
+def query(sql: str, params: list | dict | None = None, path=None) -> pl.DataFrame:
+    """Run one read-only query and return polars."""
+    return reader(path).sql(sql, params=params).pl()
+
+
+# ---------------------------------------------------------------- writers
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike | None = None, *, start_empty: bool = False):
+    """Yield a read-write connection on a private copy; swap it in only on success.
+
+    start_empty=True starts from an empty file (a full build); otherwise from a copy of the
+    live warehouse (a load). Any exception, Ctrl-C included, leaves the live file untouched.
+    """
+    live = db_path(path)
+    live.parent.mkdir(parents=True, exist_ok=True)
+    work = live.with_name(f".{live.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    if not start_empty and live.exists():
+        shutil.copyfile(live, work)
+    con = duckdb.connect(str(work))
+    try:
+        yield con
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(work, live)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            con.close()
+        raise
+    finally:
+        for leftover in (work, work.with_name(work.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+# ---------------------------------------------------------------- viewer scope
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a viewer may see: area codes (prefixes of the hierarchy) and person-level rows.
+
+    Every query function takes one and applies it below the pages. A town leader gets
+    Scope(("320813103",)); the wall gets WALL, which can read aggregates only.
+    """
+
+    areas: tuple[str, ...] | None = None  # None: every area
+    person_level: bool = True
+    name: str = "analyst"
+
+    def allows_area(self, code: str) -> bool:
+        return self.areas is None or any(code.startswith(a) for a in self.areas)
+
+    def require_person_level(self) -> None:
+        if not self.person_level:
+            raise PermissionError(f"scope '{self.name}' may read aggregates only")
+
+    def area_clause(self, column: str = "area_code") -> str:
+        """SQL predicate limiting `column` to this scope (codes are digits: safe to inline)."""
+        if self.areas is None:
+            return "TRUE"
+        parts = [f"starts_with({column}, '{_digits(a)}')" for a in self.areas]
+        return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def _digits(code: str) -> str:
+    if not code.isdigit():
+        raise ValueError(f"area code must be digits: {code!r}")
+    return code
+
+
+FULL = Scope()
+WALL = Scope(person_level=False, name="wall")

@@ -1,0 +1,36 @@
+"""Shared per-row definitions, as SQL expressions, so every metric counts the same way.
+
+Use these in every query and mart instead of writing the condition again. `{now}` is the
+data's 'now' (warehouse.meta.data_now) bound as a parameter or literal by the caller.
+"""
+
+# A case is overdue (逾期, 限时办结) when it was handled after its deadline, or is still not
+# handled and its deadline has passed. 办结 = 处置反馈 (handled_at).
+OVERDUE = "(coalesce(handled_at, {now}) > deadline_at)"
+OPEN = "(status <> 'closed')"
+OPEN_OVERDUE = "(status <> 'closed' AND handled_at IS NULL AND deadline_at < {now})"
+# 满意率: 满意 + 基本满意 among rated cases (satisfaction is set when the case is closed)
+SATISFIED = "(satisfaction IN ('满意', '基本满意'))"
+RATED = "(satisfaction IS NOT NULL)"
+# 小事不出村、大事不出镇: resolved at village or town level, among handled cases
+RESOLVED_LOCAL = "(resolved_level IN ('village', 'town'))"
+RESOLVED = "(resolved_level IS NOT NULL)"
+DISPUTE = "(category = '矛盾纠纷')"
+# 12345 三率, among cases from the 12345 channel:
+# 响应率 accepted within 2 hours of the call; 解决率 the citizen says it was solved (among
+# closed); 满意率 as SATISFIED among rated.
+RESPONDED_12345 = "(accepted_at IS NOT NULL AND accepted_at <= reported_at + INTERVAL 2 HOUR)"
+SOLVED = "(citizen_resolved)"
+# A resident's age in whole years at {now}
+AGE = "date_diff('year', birth_month, {now}::DATE)"
+SPECIAL_GROUP_COLUMNS = {"is_corrections": "社区矫正", "is_released": "刑释解教", "is_mental": "严重精神障碍",
+                         "is_drug": "吸毒", "is_youth": "重点青少年"}
+CARE_GROUP_COLUMNS = {"lives_alone": "独居", "is_dibao": "低保", "is_disabled": "残疾",
+                      "is_left_behind": "留守儿童"}
+# Small cells of special groups (< 5) are suppressed everywhere they are shown or exported.
+SUPPRESS_BELOW = 5
+
+
+def sql(expr: str, now_sql: str = "?") -> str:
+    """Fill {now} with a parameter marker or SQL literal."""
+    return expr.format(now=now_sql)

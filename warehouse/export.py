@@ -1,0 +1,52 @@
+"""`python -m warehouse export`: write a named dataset as CSV, JSON or XLSX."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from warehouse import datasets
+from warehouse.db import FULL
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a dataset (see --list)",
+                       description="Export a named dataset with the same scope rules as the app.")
+    p.add_argument("name", nargs="?", help="dataset name")
+    p.add_argument("--list", action="store_true", help="list datasets with a one-line description")
+    p.add_argument("--db", help="warehouse file (default $WAREHOUSE_DB or data/warehouse.duckdb)")
+    p.add_argument("--area", help="area code (county, town, village or grid)")
+    p.add_argument("--from", dest="start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, YYYY-MM-DD (inclusive)")
+    p.add_argument("--format", choices=["csv", "json", "xlsx"], default="csv")
+    p.add_argument("--out", help="output file (default: standard output; required for xlsx)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list or not args.name:
+        for name, ds in datasets.all_datasets().items():
+            print(f"{name:<20} {ds.description}")
+        return 0
+    df = datasets.get(args.name, FULL, area=args.area, start=args.start, end=args.end, path=args.db)
+    if args.format == "xlsx":
+        if not args.out:
+            print("--format xlsx needs --out FILE", file=sys.stderr)
+            return 2
+        from ui.download import to_xlsx  # formula-safe writer shared with the app
+        Path(args.out).write_bytes(to_xlsx(df, args.name))
+    elif args.format == "json":
+        text = df.write_json()
+        _emit(text, args.out)
+    else:
+        _emit(df.write_csv(), args.out)
+    return 0
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)

@@ -1,0 +1,36 @@
+"""Headline numbers for the home page, straight from the base tables (aggregates only)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from warehouse import db, meta
+from warehouse.db import Scope
+
+
+def headline(scope: Scope, area_code: str | None = None, path=None) -> dict:
+    """Residents, grids, today's cases, open and overdue-open cases, 30-day satisfaction.
+
+    'Today' and 'open now' use the data's own clock (meta.data_now).
+    """
+    now = meta.data_now(path)
+    area = f"starts_with(area_code, '{db._digits(area_code)}')" if area_code else "TRUE"
+    code_area = area.replace("area_code", "code")
+    where = f"{scope.area_clause()} AND {area}"
+    con = db.reader(path)
+    residents = con.sql(f"SELECT count(*) FROM person WHERE {where}").fetchall()[0][0]
+    grids = con.sql(f"SELECT count(*) FROM area WHERE level = 'grid' AND "
+                    f"{scope.area_clause('code')} AND {code_area}").fetchall()[0][0]
+    today, open_, overdue, cases30, satisfied30, rated30 = con.sql(f"""
+        SELECT count(*) FILTER (WHERE reported_at >= ?::DATE),
+               count(*) FILTER (WHERE status <> 'closed'),
+               count(*) FILTER (WHERE status <> 'closed' AND handled_at IS NULL AND deadline_at < ?),
+               count(*) FILTER (WHERE reported_at >= ?),
+               count(*) FILTER (WHERE closed_at >= ? AND satisfaction IN ('满意', '基本满意')),
+               count(*) FILTER (WHERE closed_at >= ? AND satisfaction IS NOT NULL)
+        FROM cases WHERE {where}""",
+        params=[now.date(), now, now - timedelta(days=30), now - timedelta(days=30),
+                now - timedelta(days=30)]).fetchall()[0]
+    return {"as_of": now, "residents": residents, "grids": grids, "cases_today": today,
+            "cases_30d": cases30, "open": open_, "open_overdue": overdue,
+            "satisfaction_30d": satisfied30 / rated30 if rated30 else None}

@@ -1,0 +1,193 @@
+-- Governance warehouse schema. Bump SCHEMA_VERSION in warehouse/schema.py when this changes.
+-- Time columns are named *_at: `at` is a reserved word in DuckDB 2.0.
+-- No table holds a clear ID number, name or phone number: persons are keyed by an HMAC of
+-- the ID number, names and phones are stored masked.
+
+CREATE TABLE schema_version (
+    version     INTEGER NOT NULL,
+    applied_at  TIMESTAMP NOT NULL
+);
+
+-- One row per area at any level: county (6 digits), town/street (9), village/community (12),
+-- grid (15 = village code + 3 digits).
+CREATE TABLE area (
+    code         VARCHAR PRIMARY KEY,
+    name         VARCHAR NOT NULL,
+    level        VARCHAR NOT NULL CHECK (level IN ('county', 'town', 'village', 'grid')),
+    parent_code  VARCHAR,
+    kind         VARCHAR,          -- 街道/镇/开发区, 社区/村, 城市网格/农村网格
+    geometry     VARCHAR,          -- GeoJSON geometry text (GCJ-02, as the outline)
+    lon          DOUBLE,
+    lat          DOUBLE,
+    area_km2     DOUBLE
+);
+
+-- One row per area and role: grid workers and grid volunteers at grid level (the 1+2 rule),
+-- patrol staff, volunteer patrollers, floating-population wardens and mediators at town level.
+CREATE TABLE grid_staff (
+    area_code    VARCHAR NOT NULL,
+    role         VARCHAR NOT NULL CHECK (role IN ('grid_worker', 'grid_volunteer', 'patrol',
+                                                  'patrol_volunteer', 'floating_warden', 'mediator')),
+    staff_count  INTEGER NOT NULL CHECK (staff_count >= 0),
+    as_of        DATE NOT NULL,
+    PRIMARY KEY (area_code, role)
+);
+
+-- One row per actual resident (实有人口).
+CREATE TABLE person (
+    person_key        VARCHAR PRIMARY KEY,   -- HMAC-SHA256 of the ID number, hex
+    name_masked       VARCHAR,               -- e.g. 张*华
+    phone_masked      VARCHAR,               -- e.g. 138****5678
+    sex               VARCHAR NOT NULL CHECK (sex IN ('M', 'F')),
+    birth_month       DATE NOT NULL,         -- first day of the birth month
+    residence_type    VARCHAR NOT NULL CHECK (residence_type IN ('户籍', '流动', '境外')),
+    household_key     VARCHAR NOT NULL,
+    area_code         VARCHAR NOT NULL,      -- grid
+    moved_in          DATE,
+    -- special groups (特殊人群): only ever shown as suppressed aggregates
+    is_corrections    BOOLEAN NOT NULL DEFAULT FALSE,   -- 社区矫正对象
+    is_released       BOOLEAN NOT NULL DEFAULT FALSE,   -- 刑释解教人员
+    is_mental         BOOLEAN NOT NULL DEFAULT FALSE,   -- 严重精神障碍患者
+    is_drug           BOOLEAN NOT NULL DEFAULT FALSE,   -- 吸毒人员
+    is_youth          BOOLEAN NOT NULL DEFAULT FALSE,   -- 重点青少年
+    -- care groups (关爱人群); 60+/80+ are derived from birth_month
+    lives_alone       BOOLEAN NOT NULL DEFAULT FALSE,   -- 独居
+    is_dibao          BOOLEAN NOT NULL DEFAULT FALSE,   -- 低保
+    is_disabled       BOOLEAN NOT NULL DEFAULT FALSE,   -- 残疾
+    is_left_behind    BOOLEAN NOT NULL DEFAULT FALSE,   -- 留守儿童
+    -- follow-up outcomes for special groups (targets in the indicator catalogue)
+    is_placed         BOOLEAN,               -- 刑释解教: 安置就业
+    reoffended        BOOLEAN,               -- 刑释解教/社区矫正: 重新犯罪/又犯罪 in the last 12 months
+    updated_at        TIMESTAMP
+);
+
+-- Case-type catalogue with the 限时办结 deadline per type.
+CREATE TABLE case_type (
+    case_type       VARCHAR PRIMARY KEY,
+    category        VARCHAR NOT NULL,
+    deadline_hours  INTEGER NOT NULL CHECK (deadline_hours > 0)
+);
+
+-- One row per case (事件). The step timestamps are derived from case_event:
+-- reported/accepted = the report/accept event, dispatched = first dispatch, handled = last
+-- handle, verified/closed = the verify/close event. NULL = step not reached yet.
+CREATE TABLE cases (
+    case_id           VARCHAR PRIMARY KEY,
+    case_type         VARCHAR NOT NULL,
+    category          VARCHAR NOT NULL,
+    source_channel    VARCHAR NOT NULL CHECK (source_channel IN
+                        ('网格员巡查', '12345', '110联动', '信访', '来访', '视频巡查', '网络')),
+    area_code         VARCHAR NOT NULL,      -- grid
+    lon               DOUBLE,
+    lat               DOUBLE,
+    description       VARCHAR,               -- case text: never on the wall
+    reporter_masked   VARCHAR,
+    phone_masked      VARCHAR,
+    reported_at       TIMESTAMP NOT NULL,
+    accepted_at       TIMESTAMP,
+    dispatched_at     TIMESTAMP,
+    handled_at        TIMESTAMP,
+    verified_at       TIMESTAMP,
+    closed_at         TIMESTAMP,
+    deadline_at       TIMESTAMP NOT NULL,
+    status            VARCHAR NOT NULL CHECK (status IN
+                        ('reported', 'accepted', 'dispatched', 'handled', 'verified', 'closed')),
+    responsible_unit  VARCHAR,
+    resolved_level    VARCHAR CHECK (resolved_level IN ('village', 'town', 'county')),
+    returned_count    INTEGER NOT NULL DEFAULT 0 CHECK (returned_count >= 0),
+    escalated         BOOLEAN NOT NULL DEFAULT FALSE,
+    satisfaction      VARCHAR CHECK (satisfaction IN ('满意', '基本满意', '不满意')),
+    citizen_resolved  BOOLEAN,               -- the citizen says the problem was solved (解决率)
+    is_collective     BOOLEAN NOT NULL DEFAULT FALSE,   -- 群体性事件
+    petition_status   VARCHAR,               -- 信访 outcome (三级终结, 息诉罢访, 已化解, …)
+    updated_at        TIMESTAMP
+);
+
+-- The event log behind cases: one row per step taken, returns and escalations included.
+CREATE TABLE case_event (
+    case_id      VARCHAR NOT NULL,
+    seq          INTEGER NOT NULL,
+    step         VARCHAR NOT NULL CHECK (step IN
+                   ('report', 'accept', 'dispatch', 'handle', 'verify', 'close', 'return', 'escalate')),
+    occurred_at  TIMESTAMP NOT NULL,
+    unit         VARCHAR,
+    outcome      VARCHAR,
+    PRIMARY KEY (case_id, seq)
+);
+
+-- One row per public-opinion post (网络舆情).
+CREATE TABLE opinion_post (
+    post_id          VARCHAR PRIMARY KEY,
+    platform         VARCHAR NOT NULL,       -- 微博, 微信, 抖音, 本地论坛, 12345网络留言
+    published_at     TIMESTAMP NOT NULL,
+    author_hash      VARCHAR,
+    content          VARCHAR NOT NULL,
+    place_text       VARCHAR,
+    area_code        VARCHAR,                -- linked by the gazetteer; NULL when no place found
+    lon              DOUBLE,
+    lat              DOUBLE,
+    sentiment        VARCHAR CHECK (sentiment IN ('positive', 'neutral', 'negative')),
+    sentiment_score  DOUBLE,                 -- 0 = most negative, 1 = most positive
+    topic            VARCHAR,
+    keywords         VARCHAR,                -- space-separated
+    engagement       INTEGER NOT NULL DEFAULT 0 CHECK (engagement >= 0),
+    handling_status  VARCHAR                 -- 未研判, 研判, 预警, 处置, 引导, 办结
+);
+
+-- 社会稳定风险评估 register: one row per major decision/project that required an assessment.
+CREATE TABLE ssra (
+    ssra_id          VARCHAR PRIMARY KEY,
+    project_name     VARCHAR NOT NULL,
+    project_type     VARCHAR NOT NULL,       -- 重大决策, 重大项目, 重大活动, 重大改革
+    area_code        VARCHAR NOT NULL,
+    submitted_at     DATE NOT NULL,
+    decided_at       DATE,
+    assessed         BOOLEAN NOT NULL,       -- FALSE: required but not assessed (应评未评)
+    legality         DOUBLE,                 -- 合法性 0–100
+    rationality      DOUBLE,                 -- 合理性
+    feasibility      DOUBLE,                 -- 可行性
+    controllability  DOUBLE,                 -- 可控性
+    risk_level       VARCHAR CHECK (risk_level IN ('高', '中', '低')),
+    decision         VARCHAR CHECK (decision IN ('实施', '暂缓', '不实施')),
+    status           VARCHAR                 -- 评估中, 跟踪落实, 已完成
+);
+
+-- One row per survey respondent (群众安全感 and grid-service satisfaction surveys).
+CREATE TABLE survey_response (
+    response_id        VARCHAR PRIMARY KEY,
+    survey_period      DATE NOT NULL,        -- first day of the quarter surveyed
+    area_code          VARCHAR NOT NULL,     -- grid
+    sense_of_security  VARCHAR CHECK (sense_of_security IN ('安全', '基本安全', '不太安全', '不安全')),
+    grid_satisfaction  VARCHAR CHECK (grid_satisfaction IN ('满意', '基本满意', '不满意'))
+);
+
+-- One row per load or build run.
+CREATE TABLE etl_run (
+    run_id            VARCHAR PRIMARY KEY,
+    kind              VARCHAR NOT NULL,      -- demo, areas, persons, cases, …
+    domain            VARCHAR NOT NULL,      -- areas, population, cases, opinion, ssra, surveys
+    file_name         VARCHAR,
+    sha256            VARCHAR,
+    started_at        TIMESTAMP NOT NULL,
+    finished_at       TIMESTAMP,
+    rows_read         BIGINT NOT NULL DEFAULT 0,
+    rows_loaded       BIGINT NOT NULL DEFAULT 0,
+    rows_updated      BIGINT NOT NULL DEFAULT 0,
+    rows_quarantined  BIGINT NOT NULL DEFAULT 0,
+    outcome           VARCHAR NOT NULL,      -- ok, partial, failed, skipped
+    run_by            VARCHAR,
+    seconds           DOUBLE,
+    message           VARCHAR
+);
+
+-- One row per rejected input row, with the raw row kept so nothing is lost.
+CREATE TABLE quarantine (
+    run_id       VARCHAR NOT NULL,
+    file_name    VARCHAR NOT NULL,
+    line_no      BIGINT NOT NULL,
+    column_name  VARCHAR,
+    reason_key   VARCHAR NOT NULL,
+    reason_zh    VARCHAR NOT NULL,
+    raw_row      VARCHAR NOT NULL,             -- JSON object of the row as read
+    created_at   TIMESTAMP NOT NULL
+);
