@@ -10,7 +10,6 @@ from ui.nav import DEFAULT_PAGE, PAGES
 
 st.set_page_config(page_title="社会治理联动指挥平台", page_icon=":material/shield:", layout="wide")
 init_language()
-ensure_warehouse()
 
 
 def page(spec):
@@ -26,4 +25,5 @@ else:
     for spec in PAGES:
         groups.setdefault(t(f"nav.group.{spec.group}"), []).append(page(spec))
     nav = st.navigation(groups)
+ensure_warehouse()  # after st.navigation, so the sidebar never lists raw page files
 nav.run()
