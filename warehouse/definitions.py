@@ -21,6 +21,9 @@ DISPUTE = "(category = '矛盾纠纷')"
 # closed); 满意率 as SATISFIED among rated.
 RESPONDED_12345 = "(accepted_at IS NOT NULL AND accepted_at <= reported_at + INTERVAL 2 HOUR)"
 SOLVED = "(citizen_resolved)"
+# 群众安全感: 安全 + 基本安全 among survey respondents who answered the question
+FEELS_SAFE = "(sense_of_security IN ('安全', '基本安全'))"
+SAFETY_ANSWERED = "(sense_of_security IS NOT NULL)"
 # A resident's age in whole years at {now}
 AGE = "date_diff('year', birth_month, {now}::DATE)"
 SPECIAL_GROUP_COLUMNS = {"is_corrections": "社区矫正", "is_released": "刑释解教", "is_mental": "严重精神障碍",
