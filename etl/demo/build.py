@@ -53,12 +53,12 @@ class DemoCounty:
 
 
 def generate_county(cfg: dict, seed: int, now: datetime, key: bytes, county_code: str = "320813",
-                    county_name: str | None = None, offset=(0.0, 0.0), step=lambda: None
-                    ) -> DemoCounty:
+                    county_name: str | None = None, offset=(0.0, 0.0), step=lambda: None,
+                    seen_ids: set[str] | None = None) -> DemoCounty:
     rng = np.random.default_rng([seed, int(county_code)])
     areas, planned = build_areas(cfg, rng, county_code, county_name, offset)
     step()
-    persons, ids = build_persons(areas, planned, cfg, now.date(), rng, key)
+    persons, ids = build_persons(areas, planned, cfg, now.date(), rng, key, seen_ids)
     staff = build_staff(areas, persons, cfg, now.date(), rng)
     step()
     case_type, cases, events = build_cases(areas, persons, cfg, now, rng)
@@ -107,6 +107,7 @@ def build(db_file=None, seed: int = 20261124, scale: str = "county",
     steps = len(counties) * 6 + 2
     bar = tqdm(total=steps, desc=f"demo {scale}", unit="step", disable=not show_progress)
     counts: dict[str, int] = dict.fromkeys(TABLE_ORDER, 0)
+    seen_ids: set[str] = set()  # ID numbers are unique across the counties of a city
 
     def tick() -> None:
         bar.update()
@@ -116,7 +117,7 @@ def build(db_file=None, seed: int = 20261124, scale: str = "county",
     with db.writing(db_file, start_empty=True) as con:
         schema.create(con)
         for code, name, offset in counties:
-            county = generate_county(cfg, seed, now, key, code, name, offset, step=tick)
+            county = generate_county(cfg, seed, now, key, code, name, offset, step=tick, seen_ids=seen_ids)
             for table in TABLE_ORDER:
                 df = county.tables[table]
                 if table == "case_type" and counts["case_type"]:

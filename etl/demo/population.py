@@ -28,8 +28,12 @@ def households(sizes: dict, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def build_persons(areas: pl.DataFrame, planned: dict, cfg: dict, as_of: date,
-                  rng: np.random.Generator, key: bytes) -> tuple[pl.DataFrame, list[str]]:
-    """Return the person table and the synthetic ID numbers (same order) for raw export."""
+                  rng: np.random.Generator, key: bytes, seen_ids: set[str] | None = None
+                  ) -> tuple[pl.DataFrame, list[str]]:
+    """Return the person table and the synthetic ID numbers (same order) for raw export.
+
+    seen_ids carries the IDs of counties built earlier in the same city, so that nobody is
+    given an ID number twice."""
     pc = cfg["population"]
     grids = areas.filter(pl.col("level") == "grid").select("code", "parent_code")
     town_of = {c: c[:9] for c in grids["code"]}
@@ -75,7 +79,7 @@ def build_persons(areas: pl.DataFrame, planned: dict, cfg: dict, as_of: date,
     residence = np.where(abroad, "境外", np.where(floating, "流动", "户籍"))
 
     # ID numbers: region + birth date + sequence (odd for men) + check digit
-    origin = np.where(floating, rng.choice(FLOAT_ORIGINS, n), "320813")
+    origin = np.where(floating, rng.choice(FLOAT_ORIGINS, n), grid_codes[0][:6])
     day = rng.integers(1, 29, n)
     seq = rng.integers(0, 500, n) * 2 + np.where(sex == "M", 1, 0)
     first17 = np.char.add(np.char.add(np.char.add(origin.astype(str), by.astype(str)),
@@ -83,7 +87,7 @@ def build_persons(areas: pl.DataFrame, planned: dict, cfg: dict, as_of: date,
                                                   np.char.zfill(day.astype(str), 2))),
                           np.char.zfill(seq.astype(str), 3))
     ids = [f + check_digit(f) for f in first17.tolist()]
-    ids = _dedupe_ids(ids, rng)
+    ids = _dedupe_ids(ids, set() if seen_ids is None else seen_ids)
     keys = [hmac.new(key, i.encode(), hashlib.sha256).hexdigest() for i in ids]
 
     names = [SURNAMES[a] + "*" + GIVEN[b] for a, b in zip(rng.integers(0, len(SURNAMES), n),
@@ -130,9 +134,8 @@ def build_persons(areas: pl.DataFrame, planned: dict, cfg: dict, as_of: date,
     return df, ids
 
 
-def _dedupe_ids(ids: list[str], rng: np.random.Generator) -> list[str]:
+def _dedupe_ids(ids: list[str], seen: set[str]) -> list[str]:
     """Same birth date and sequence can collide: bump the sequence until unique."""
-    seen: set[str] = set()
     out = []
     for i in ids:
         while i in seen:
