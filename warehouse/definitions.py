@@ -9,6 +9,9 @@ data's 'now' (warehouse.meta.data_now) bound as a parameter or literal by the ca
 OVERDUE = "(coalesce(handled_at, {now}) > deadline_at)"
 OPEN = "(status <> 'closed')"
 OPEN_OVERDUE = "(status <> 'closed' AND handled_at IS NULL AND deadline_at < {now})"
+# The same, as it stood at a past moment {now} (e.g. a month end): reported before it, past
+# its deadline, and not yet handled then (used for history, where status is today's).
+OPEN_OVERDUE_AS_OF = "(reported_at < {now} AND deadline_at < {now} AND coalesce(handled_at, {now}) >= {now})"
 # 满意率: 满意 + 基本满意 among rated cases (satisfaction is set when the case is closed)
 SATISFIED = "(satisfaction IN ('满意', '基本满意'))"
 RATED = "(satisfaction IS NOT NULL)"
@@ -21,6 +24,11 @@ DISPUTE = "(category = '矛盾纠纷')"
 # closed); 满意率 as SATISFIED among rated.
 RESPONDED_12345 = "(accepted_at IS NOT NULL AND accepted_at <= reported_at + INTERVAL 2 HOUR)"
 SOLVED = "(citizen_resolved)"
+HOTLINE_12345 = "(source_channel = '12345')"
+PETITION = "(source_channel = '信访')"
+# Surveys: 群众安全感 = 安全 + 基本安全 among answers; 网格服务满意率 = 满意 + 基本满意 among answers
+SECURE = "(sense_of_security IN ('安全', '基本安全'))"
+GRID_SATISFIED = "(grid_satisfaction IN ('满意', '基本满意'))"
 # 群众安全感: 安全 + 基本安全 among survey respondents who answered the question
 FEELS_SAFE = "(sense_of_security IN ('安全', '基本安全'))"
 SAFETY_ANSWERED = "(sense_of_security IS NOT NULL)"

@@ -1,0 +1,132 @@
+"""Town ranking (定量考核): a weighted score from the catalogue's indicators.
+
+Method, per period, over the towns of one county:
+1. Each indicator with weight > 0 and defined at town level is evaluated per town (unsuppressed:
+   only the scores leave this module, never a small special-group count).
+2. Normalise across towns, direction-aware (min–max): s = (v − min) / (max − min) when higher
+   is better, (max − v) / (max − min) when lower is better. When every town has the same value
+   s = 1 for all (nobody is behind). A town without a value (no cases of that kind), or with a
+   denominator below the indicator's min_base (too few cases to judge), is scored as an average
+   town on it (s = mean of the other towns' s), so it neither gains nor loses; an indicator no
+   town has is left out and the weights are re-normalised over the rest.
+3. score = 100 × Σ wᵢ·sᵢ / Σ wᵢ, rounded to 0.01 *before* ranking, so towns that show the same
+   score share a rank ('min' method: 1, 2, 2, 4).
+4. Change in rank = previous period's rank − this rank (positive: moved up).
+5. Pulled up/down: an indicator's contribution = 100 × wᵢ / Σ w × (sᵢ − mean of sᵢ over towns),
+   i.e. the points it adds or costs against an average town. The two largest positive
+   contributions (≥ 0.5 points) pulled the town up, the two most negative pulled it down.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from warehouse import areas as wa
+from warehouse import indicators as wi
+from warehouse.datasets import dataset
+from warehouse.db import Scope
+from warehouse.periods import Period
+
+TOP = 2
+MIN_CONTRIBUTION = 0.5
+
+
+def normalise(values: dict[str, float | None], direction: str) -> dict[str, float | None]:
+    """Min–max across towns, 1 = best; None stays None (see module doc)."""
+    present = [v for v in values.values() if v is not None]
+    if not present:
+        return dict.fromkeys(values)
+    lo, hi = min(present), max(present)
+    out = {}
+    for town, v in values.items():
+        if v is None:
+            out[town] = None
+        elif hi == lo:
+            out[town] = 1.0
+        else:
+            out[town] = (v - lo) / (hi - lo) if direction == "higher" else (hi - v) / (hi - lo)
+    return out
+
+
+def min_rank(scores: dict[str, float]) -> dict[str, int]:
+    """Rank by score, highest first; equal scores share the best rank ('min': 1, 2, 2, 4)."""
+    ordered = sorted(scores.values(), reverse=True)
+    return {town: ordered.index(s) + 1 for town, s in scores.items()}
+
+
+def scores(long: pl.DataFrame, weights: dict[str, float], directions: dict[str, str]) -> pl.DataFrame:
+    """From (key, area_code, value) rows of one period: per town score, rank and contributions."""
+    towns = sorted(long["area_code"].unique().to_list())
+    norm: dict[str, dict[str, float | None]] = {}
+    for key in weights:
+        sub = long.filter(pl.col("key") == key)
+        vals = dict.fromkeys(towns) | dict(zip(sub["area_code"], sub["value"]))
+        norm[key] = normalise(vals, directions[key])
+    for key, per_town in norm.items():  # missing → an average town on that indicator
+        present = [x for x in per_town.values() if x is not None]
+        if present:
+            mean = sum(present) / len(present)
+            norm[key] = {t: mean if x is None else x for t, x in per_town.items()}
+    used = {k: w for k, w in weights.items() if any(x is not None for x in norm[k].values())}
+    total_w = sum(used.values())
+    rows = {}
+    for town in towns:
+        score = round(100 * sum(w * norm[k][town] for k, w in used.items()) / total_w, 2) if total_w else 0.0
+        rows[town] = {"area_code": town, "score": score}
+    ranks = min_rank({t: r["score"] for t, r in rows.items()})
+    for town, r in rows.items():
+        contrib = {}
+        for key, w in used.items():
+            col = norm[key]
+            contrib[key] = 100 * w / total_w * (col[town] - sum(col.values()) / len(col))
+        ups = sorted((k for k, c in contrib.items() if c >= MIN_CONTRIBUTION), key=lambda k: -contrib[k])
+        downs = sorted((k for k, c in contrib.items() if c <= -MIN_CONTRIBUTION), key=lambda k: contrib[k])
+        r |= {"rank": ranks[town], "up_keys": ups[:TOP], "down_keys": downs[:TOP]}
+    return pl.DataFrame(list(rows.values()), schema={
+        "area_code": pl.Utf8, "score": pl.Float64, "rank": pl.Int64, "up_keys": pl.List(pl.Utf8),
+        "down_keys": pl.List(pl.Utf8)})
+
+
+def _ranked(scope: Scope, county: str, period: Period, path=None) -> pl.DataFrame:
+    cat = wi.catalogue()
+    keys = [k for k, i in cat.items() if i.weight > 0 and "town" in i.levels]
+    long = wi.evaluate(scope, county, ["town"], [period], keys=keys, path=path, suppress=False)
+    base = pl.col("key").replace_strict({k: float(cat[k].min_base) for k in keys})
+    long = long.with_columns(pl.when(pl.col("denominator") < base).then(None)
+                             .otherwise(pl.col("value")).alias("value"))
+    return scores(long, {k: float(cat[k].weight) for k in keys}, {k: cat[k].direction for k in keys})
+
+
+def town_ranking(scope: Scope, county: str, period: Period, path=None) -> pl.DataFrame:
+    """One row per town, best first: rank, area_code, name, score, prev_rank, rank_change,
+    up_keys / down_keys (indicator keys that pulled the town up / down)."""
+    county = county[:6]
+    cur = _ranked(scope, county, period, path)
+    prev = _ranked(scope, county, period.previous(), path).select(
+        "area_code", pl.col("rank").alias("prev_rank"))
+    names = wa.names(path)
+    return (cur.join(prev, on="area_code", how="left")
+            .with_columns((pl.col("prev_rank") - pl.col("rank")).alias("rank_change"),
+                          pl.col("area_code").replace_strict(names, default=None).alias("name"),
+                          pl.lit(period.key).alias("period"))
+            .select("rank", "area_code", "name", "score", "prev_rank", "rank_change", "up_keys",
+                    "down_keys", "period")
+            .sort("rank", "area_code"))
+
+
+@dataset("town_ranking", "town ranking (定量考核) for one period: weighted score, rank, change in "
+         "rank, indicators that pulled each town up or down")
+def town_ranking_dataset(scope: Scope, area=None, start=None, end=None, path=None) -> pl.DataFrame:
+    county = wi.root_area(scope, area, path)
+    df = town_ranking(scope, county, wi.period_for(start, end, path), path)
+    cat = wi.catalogue()
+
+    def names(lang):
+        return lambda keys: "、".join(cat[k].name(lang) for k in keys)
+
+    return df.with_columns(
+        pl.col("up_keys").map_elements(names("zh"), return_dtype=pl.Utf8).alias("pulled_up_zh"),
+        pl.col("down_keys").map_elements(names("zh"), return_dtype=pl.Utf8).alias("pulled_down_zh"),
+        pl.col("up_keys").map_elements(names("en"), return_dtype=pl.Utf8).alias("pulled_up_en"),
+        pl.col("down_keys").map_elements(names("en"), return_dtype=pl.Utf8).alias("pulled_down_en"),
+    ).drop("up_keys", "down_keys")
