@@ -26,8 +26,7 @@ RESPONDED_12345 = "(accepted_at IS NOT NULL AND accepted_at <= reported_at + INT
 SOLVED = "(citizen_resolved)"
 HOTLINE_12345 = "(source_channel = '12345')"
 PETITION = "(source_channel = '信访')"
-# Surveys: 群众安全感 = 安全 + 基本安全 among answers; 网格服务满意率 = 满意 + 基本满意 among answers
-SECURE = "(sense_of_security IN ('安全', '基本安全'))"
+# 网格服务满意率: 满意 + 基本满意 among survey respondents who answered the question
 GRID_SATISFIED = "(grid_satisfaction IN ('满意', '基本满意'))"
 # 群众安全感: 安全 + 基本安全 among survey respondents who answered the question
 FEELS_SAFE = "(sense_of_security IN ('安全', '基本安全'))"
