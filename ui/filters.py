@@ -55,7 +55,15 @@ def init_language() -> str:
 
 
 def set_area(code: str) -> None:
-    """Narrow (or widen) the drill path to `code`; takes effect on the next run."""
+    """Narrow (or widen) the drill path to `code`; takes effect on the next run (`st.rerun()`).
+
+    Safe anywhere: widget keys cannot be written once their widgets exist in a run, so the
+    code waits in session state and the sidebar applies it before drawing the selectboxes.
+    """
+    st.session_state["_pending_area"] = code
+
+
+def _apply_area(code: str) -> None:
     st.session_state["f_county"] = code[:6]
     st.session_state["f_town"] = code[:9] if len(code) >= 9 else ALL
     st.session_state["f_village"] = code[:12] if len(code) >= 12 else ALL
@@ -66,8 +74,11 @@ def _area_select(scope: Scope) -> str:
     names = call(wa.names)
     roots = call(wa.root_codes, scope)
     want = _qp("area", roots[0])
-    if "f_county" not in st.session_state:
-        set_area(want if any(want.startswith(r) for r in roots) else roots[0])
+    pending = st.session_state.pop("_pending_area", None)
+    if pending and any(pending.startswith(r) for r in roots):
+        _apply_area(pending)
+    elif "f_county" not in st.session_state:
+        _apply_area(want if any(want.startswith(r) for r in roots) else roots[0])
     label = lambda c: t("filter.all") if c == ALL else names.get(c, c)  # noqa: E731
     county = st.selectbox(t("filter.county"), roots, key="f_county", format_func=label)
     chosen = county
