@@ -41,7 +41,15 @@ from warehouse import areas as wa
 from warehouse import db, meta
 from warehouse.datasets import dataset
 from warehouse.db import Scope
-from warehouse.definitions import DISPUTE, OPEN_OVERDUE_AS_OF, SPECIAL_GROUP_COLUMNS, sql
+from warehouse.definitions import (
+    DISPUTE,
+    FEELS_SAFE,
+    OPEN_OVERDUE_AS_OF,
+    PETITION,
+    SAFETY_ANSWERED,
+    SPECIAL_GROUP_COLUMNS,
+    sql,
+)
 from warehouse.periods import Period, period_of, shift
 
 CONFIG_PATH = Path(__file__).with_name("risk_config.yaml")
@@ -164,14 +172,14 @@ def _raw_panel(path) -> pl.DataFrame:
     counts = con.sql(f"""
         WITH c AS (
             SELECT area_code, date_trunc('month', reported_at)::DATE AS month, case_type,
-                   {DISPUTE} AS dispute, source_channel, is_collective, escalated,
+                   {DISPUTE} AS dispute, {PETITION} AS petition, is_collective, escalated,
                    {DISPUTE} AND lag(reported_at) OVER (PARTITION BY area_code, case_type, {DISPUTE}
                        ORDER BY reported_at) >= reported_at - INTERVAL 30 DAY AS repeat_dispute
             FROM cases)
         SELECT area_code, month, count(*) AS cases,
                count(*) FILTER (WHERE dispute) AS disputes,
                count(*) FILTER (WHERE repeat_dispute) AS repeat_disputes,
-               count(*) FILTER (WHERE source_channel = '信访') AS petitions,
+               count(*) FILTER (WHERE petition) AS petitions,
                count(*) FILTER (WHERE is_collective) AS collective,
                count(*) FILTER (WHERE escalated) AS escalated
         FROM c GROUP BY ALL""").pl()
@@ -189,10 +197,10 @@ def _raw_panel(path) -> pl.DataFrame:
         FROM p JOIN area a ON a.level = 'grid' AND (a.code = p.area_code OR a.parent_code = p.area_code)
         JOIN n ON n.village = a.parent_code
         GROUP BY ALL""").pl()
-    survey = con.sql("""
+    survey = con.sql(f"""
         SELECT area_code, survey_period,
-               count(*) FILTER (WHERE sense_of_security IN ('不太安全', '不安全')) AS insecure,
-               count(sense_of_security) AS answered
+               count(*) FILTER (WHERE {SAFETY_ANSWERED} AND NOT {FEELS_SAFE}) AS insecure,
+               count(*) FILTER (WHERE {SAFETY_ANSWERED}) AS answered
         FROM survey_response GROUP BY ALL""").pl()
     con.unregister("_months")
 
