@@ -17,6 +17,7 @@ from warehouse import db, definitions, meta
 from warehouse.datasets import dataset
 from warehouse.db import Scope, _digits
 from warehouse.periods import Period
+from warehouse.suppression import suppression_mask
 
 # metric → (higher is worse?) for reading; ranks are always 1 = highest value among siblings.
 METRICS = ("cases_per_1k", "disputes", "overdue_share", "special_per_1k", "negative_posts",
@@ -56,7 +57,8 @@ def _risk(scope: Scope, parent: str, length: int, start, end, path) -> pl.DataFr
     """Mean grid risk score per shown area (the risk module's own score at grid level)."""
     try:
         from warehouse import risk
-        scores = risk.grid_scores(scope, Period(start, end, "custom"), area=parent, path=path)
+        scores = risk.grid_scores(scope, Period(start, end, "custom"),
+                                  area=parent if scope.allows_area(parent) else None, path=path)
     except (ImportError, AttributeError):
         return None
     if scores is None or scores.height == 0:
@@ -73,7 +75,7 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None) -> pl
     """One row per shown area with every map metric and its rank among siblings.
 
     Columns: code, name, parent_code, selected, residents, cases, cases_per_1k, disputes,
-    overdue, overdue_share, special (NULL when < 5), special_per_1k, negative_posts (NULL at
+    overdue, overdue_share, special (NULL when 1–4 or hidden to protect one), special_per_1k, negative_posts (NULL at
     grid level: posts are linked to villages or towns at best), grids, grids_full (meeting
     1+2), staffing_fill (filled posts / 3 per grid), risk_score, risk_level, rank_<metric>.
     """
@@ -124,7 +126,7 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None) -> pl
                LEFT JOIN st USING (code)
         ORDER BY u.code""",
         {"level": level, "parent": p, "s": s, "e": e, "now": now}, path)
-    special_ok = pl.col("special_raw") >= definitions.SUPPRESS_BELOW
+    special_ok = pl.Series(_special_shown(df["special_raw"].to_list()))
     df = df.with_columns(
         selected=pl.col("code") == area,
         cases_per_1k=pl.when(pl.col("residents") > 0).then(pl.col("cases") * 1000 / pl.col("residents")),
@@ -144,6 +146,15 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None) -> pl
     return df.with_columns(
         pl.col(m).cast(pl.Float64).rank("min", descending=True).cast(pl.Int32).alias(f"rank_{m}")
         for m in METRICS)
+
+
+def _special_shown(counts: list[int]) -> list[bool]:
+    """Which siblings' special-group counts may be shown: 1–4 hidden, and a second cell hidden
+    whenever the parent's total would give a lone hidden one away (warehouse.suppression)."""
+    if not counts:
+        return []
+    status = suppression_mask([[c] for c in counts] + [[sum(counts)]], total_row=True)
+    return [bool(s == 0) for s in status[:-1, 0]]
 
 
 def available_metrics(level: str) -> list[str]:

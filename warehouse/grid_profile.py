@@ -17,6 +17,7 @@ from warehouse.datasets import dataset
 from warehouse.db import Scope, _digits
 from warehouse.geo import RULE_VOLUNTEERS, RULE_WORKERS
 from warehouse.periods import Period
+from warehouse.suppression import is_small
 
 AGE_BANDS = ((0, 18, "0-17"), (18, 35, "18-34"), (35, 60, "35-59"), (60, 80, "60-79"), (80, 200, "80+"))
 
@@ -54,7 +55,7 @@ def residents_by_type_age(scope: Scope, grid: str, path=None) -> pl.DataFrame:
 def groups(scope: Scope, grid: str, path=None) -> pl.DataFrame:
     """Special groups and care groups: kind (special|care), group (Chinese name), count.
 
-    count is NULL when below SUPPRESS_BELOW (suppressed), including zero.
+    count is NULL when 1..SUPPRESS_BELOW-1 (suppression.is_small); zero is shown as 0.
     """
     g = _grid(scope, grid)
     age = definitions.sql(definitions.AGE, "$now")
@@ -66,7 +67,7 @@ def groups(scope: Scope, grid: str, path=None) -> pl.DataFrame:
     row = db.reader(path).sql(f"SELECT {', '.join(c for c, _, _ in cols)} FROM person WHERE area_code = $g",
                               params={"g": g, "now": meta.data_now(path)}).fetchall()[0]
     return pl.DataFrame({"kind": [k for _, k, _ in cols], "group": [n for _, _, n in cols],
-                         "count": [v if v >= definitions.SUPPRESS_BELOW else None for v in row]},
+                         "count": [None if is_small(v) else v for v in row]},
                         schema={"kind": pl.Utf8, "group": pl.Utf8, "count": pl.Int64})
 
 
@@ -102,7 +103,7 @@ def open_cases(scope: Scope, grid: str, path=None) -> pl.DataFrame:
                CASE WHEN {definitions.sql(definitions.OPEN_OVERDUE, "$now")}
                     THEN round(date_diff('minute', deadline_at, $now) / 60.0, 1) END AS hours_overdue
         FROM cases WHERE area_code = $g AND {definitions.OPEN}
-        ORDER BY overdue DESC, deadline_at""", {"g": g, "now": now}, path)
+        ORDER BY overdue DESC, deadline_at, case_id""", {"g": g, "now": now}, path)
 
 
 def open_counts(scope: Scope, grid: str, path=None) -> dict:
@@ -126,25 +127,21 @@ def posts(scope: Scope, grid: str, start: date, end: date, path=None) -> pl.Data
         ORDER BY published_at DESC""", [g, g, g[:12], start, end], path)
 
 
-def risk_drivers(scope: Scope, grid: str, start: date, end: date, path=None) -> pl.DataFrame | None:
-    """The risk module's drivers for this grid, when it offers them; else its score row."""
+def risk_drivers(scope: Scope, grid: str, period: Period, path=None) -> pl.DataFrame | None:
+    """The risk module's per-driver contributions for this grid (None when it has none)."""
     g = _grid(scope, grid)
     try:
         from warehouse import risk
-    except ImportError:
+        df = risk.contributions(scope, period, g, path=path)
+        drivers = risk.config()["drivers"]
+    except (ImportError, AttributeError, KeyError):
         return None
-    period = Period(start, end, "custom")
-    for name in ("grid_drivers", "drivers"):
-        fn = getattr(risk, name, None)
-        if callable(fn):
-            try:
-                return fn(scope, period, grid=g, path=path)
-            except TypeError:
-                return fn(scope, period, area=g, path=path)
-    fn = getattr(risk, "grid_scores", None)
-    if not callable(fn):
+    if df is None or df.height == 0:
         return None
-    return fn(scope, period, area=g[:12], path=path).filter(pl.col("area_code") == g)
+    return df.with_columns(
+        driver_zh=pl.col("driver").map_elements(lambda k: drivers.get(k, {}).get("zh", k), return_dtype=pl.Utf8),
+        driver_en=pl.col("driver").map_elements(lambda k: drivers.get(k, {}).get("en", k), return_dtype=pl.Utf8),
+    ).sort("contribution", descending=True)
 
 
 @dataset("grid_profile", "网格画像: one grid (--area GRID): residents, groups (suppressed < 5), staffing, "
