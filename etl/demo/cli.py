@@ -20,6 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "default: the current hour")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print rows per table as JSON")
+    p.add_argument("--export-raw", metavar="DIR",
+                   help="instead of building, write the demo as the raw files a county would send "
+                        "(Chinese headers, CSV UTF-8/GB18030, XLSX, Parquet) into DIR; load them with "
+                        "`python -m etl load`")
     p.set_defaults(func=run)
 
 
@@ -28,6 +32,14 @@ def run(args: argparse.Namespace) -> int:
 
     as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
     t0 = time.perf_counter()
+    if args.export_raw:
+        from etl.demo.export_raw import export_raw
+
+        files = export_raw(args.export_raw, seed=args.seed, scale=args.scale, as_of=as_of)
+        for kind, path in files:
+            print(f"python -m etl load --kind {kind} '{path}'")
+        print(f"exported {len(files)} raw files in {time.perf_counter() - t0:.1f} s", flush=True)
+        return 0
     counts = build(args.db, seed=args.seed, scale=args.scale, as_of=as_of,
                    show_progress=not args.quiet)
     secs = time.perf_counter() - t0

@@ -1,0 +1,64 @@
+"""Keep `cases` consistent with `case_event` after a load (the log is the source of truth).
+
+- A cases file: for the touched cases, every step time the file gives that the case's log
+  lacks is appended to the log (report, accept, dispatch, handle, verify, close; returns and
+  escalations only come from a log). Then step times and status are re-derived from the log.
+  A case's returned_count and escalated stay as the file gave them.
+- A case_events file replaces the whole log of each case it touches; then step times,
+  status, returned_count and escalated are re-derived from the log.
+Derivation matches the schema comment: report/accept/dispatch = first such event, handle =
+last, verify/close = first; status = the last step that is not a return or escalation.
+"""
+
+from __future__ import annotations
+
+STEP_COLUMNS = [("report", "reported_at"), ("accept", "accepted_at"), ("dispatch", "dispatched_at"),
+                ("handle", "handled_at"), ("verify", "verified_at"), ("close", "closed_at")]
+STATUS = "CASE d.s WHEN 'report' THEN 'reported' WHEN 'accept' THEN 'accepted' WHEN 'dispatch' THEN " \
+         "'dispatched' WHEN 'handle' THEN 'handled' WHEN 'verify' THEN 'verified' WHEN 'close' THEN 'closed' END"
+
+
+def append_missing_steps(con, touched: str = "_touched") -> None:
+    """Add the file's step times to the logs of touched cases where the log lacks that step."""
+    union = " UNION ALL ".join(
+        f"SELECT c.case_id, '{step}' AS step, {i} AS k, c.{col} AS occurred_at, "
+        f"{'c.responsible_unit' if step in ('dispatch', 'handle') else 'NULL'} AS unit, "
+        f"{'c.satisfaction' if step == 'close' else 'NULL'} AS outcome "
+        f"FROM cases c JOIN {touched} t USING (case_id) WHERE c.{col} IS NOT NULL"
+        for i, (step, col) in enumerate(STEP_COLUMNS))
+    con.execute(f"""
+        INSERT INTO case_event (case_id, seq, step, occurred_at, unit, outcome)
+        SELECT n.case_id,
+               coalesce(m.max_seq, 0) + row_number() OVER (PARTITION BY n.case_id ORDER BY n.occurred_at, n.k),
+               n.step, n.occurred_at, n.unit, n.outcome
+        FROM ({union}) n
+        LEFT JOIN (SELECT case_id, max(seq) AS max_seq FROM case_event
+                   WHERE case_id IN (SELECT case_id FROM {touched}) GROUP BY case_id) m USING (case_id)
+        WHERE NOT EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = n.case_id AND e.step = n.step)
+    """)
+
+
+def rederive(con, touched: str = "_touched", counts_too: bool = False) -> None:
+    """Step times and status (and returns/escalation when counts_too) from the log."""
+    extra = (", returned_count = d.returned_count, escalated = d.escalated" if counts_too else "")
+    con.execute(f"""
+        UPDATE cases SET reported_at = coalesce(d.reported_at, cases.reported_at),
+               accepted_at = d.accepted_at, dispatched_at = d.dispatched_at, handled_at = d.handled_at,
+               verified_at = d.verified_at, closed_at = d.closed_at,
+               status = coalesce({STATUS}, cases.status){extra}
+        FROM (
+            SELECT case_id,
+                   arg_min(occurred_at, seq) FILTER (WHERE step = 'report') AS reported_at,
+                   arg_min(occurred_at, seq) FILTER (WHERE step = 'accept') AS accepted_at,
+                   arg_min(occurred_at, seq) FILTER (WHERE step = 'dispatch') AS dispatched_at,
+                   arg_max(occurred_at, seq) FILTER (WHERE step = 'handle') AS handled_at,
+                   arg_min(occurred_at, seq) FILTER (WHERE step = 'verify') AS verified_at,
+                   arg_min(occurred_at, seq) FILTER (WHERE step = 'close') AS closed_at,
+                   count(*) FILTER (WHERE step = 'return')::INTEGER AS returned_count,
+                   coalesce(bool_or(step = 'escalate'), FALSE) AS escalated,
+                   arg_max(step, seq) FILTER (WHERE step NOT IN ('return', 'escalate')) AS s
+            FROM case_event WHERE case_id IN (SELECT case_id FROM {touched})
+            GROUP BY case_id
+        ) d
+        WHERE cases.case_id = d.case_id
+    """)

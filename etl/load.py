@@ -1,0 +1,252 @@
+"""Load one county file into the warehouse: read → map → validate → write, all or nothing.
+
+One load = one file = one `etl_run` row. Good rows are upserted by the kind's key (new keys
+count as loaded, existing keys as updated); bad rows go to `quarantine` with file, line,
+column, reason and the raw row as JSON, so read = loaded + updated + quarantined always.
+The write happens inside `warehouse.db.writing`: a private copy swapped in atomically, so a
+crash or Ctrl-C leaves the warehouse as it was and the running app keeps serving.
+The same file (same sha256, same kind) loaded again is recorded as a skipped run.
+Cases and their event log stay consistent: see etl.case_sync.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from tqdm import tqdm
+
+from etl import case_sync, profiles, transforms
+from etl.identity import hash_key
+from etl.readers import LINE, FileNotLoadable, RawTable, read_file
+from etl.rules import KINDS, Context, reason_zh, validate
+from warehouse import db, marts, schema
+
+PROGRESS_BYTES = 20_000_000  # show a progress bar from this file size up
+
+
+@dataclass
+class LoadResult:
+    file: str
+    kind: str
+    sha256: str | None = None
+    rows_read: int = 0
+    loaded: int = 0
+    updated: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    outcome: str = "failed"          # ok, partial, failed, skipped
+    message: str = ""
+    profile: str | None = None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": 0, "skipped": 0, "partial": 1}.get(self.outcome, 2)
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        d["quarantined_total"] = self.quarantined_total
+        return d
+
+
+@dataclass
+class LoadContext(Context):
+    key: bytes = b""
+    con: duckdb.DuckDBPyConnection | None = None
+    case_types: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"case_type": pl.Utf8, "category": pl.Utf8, "deadline_hours": pl.Int64}))
+    new_case_types: pl.DataFrame | None = None
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def ensure_warehouse(path=None) -> Path:
+    """An empty warehouse with the schema when none exists yet (loading into a new county)."""
+    live = db.db_path(path)
+    if not live.exists():
+        with db.writing(live, start_empty=True) as con:
+            schema.create(con)
+            marts.rebuild(con)
+    return live
+
+
+def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str | None = None,
+              now: datetime | None = None, progress: bool | None = None) -> LoadResult:
+    """Load one file of `kind` into the warehouse at `path`; never raises for bad input."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    file = Path(file)
+    started, t0 = datetime.now(), time.perf_counter()
+    now = now or started
+    res = LoadResult(file=file.name, kind=kind)
+    live = ensure_warehouse(path)
+    show = progress if progress is not None else (file.exists() and file.stat().st_size >= PROGRESS_BYTES)
+    bar = tqdm(total=5, desc=f"load {file.name}", unit="step", disable=not show, leave=False)
+    try:
+        if not file.exists():
+            raise FileNotLoadable(f"no such file: {file}")
+        res.sha256 = sha256_of(file)
+        bar.update()
+        if _already_loaded(live, res.sha256, kind):
+            res.outcome, res.message = "skipped", "same file already loaded (sha256 match): nothing changed"
+            with db.writing(live) as con:
+                _record_run(con, res, started, t0)
+            return res
+        raw = read_file(file, sheet=sheet, known=profiles.known_headers(kind))
+        bar.update()
+        prof = profiles.pick(kind, raw.frame.columns, profile)
+        res.profile = prof.name
+        mapped = profiles.apply(prof, raw.frame)
+        res.rows_read = mapped.height
+        with db.writing(live) as con:
+            ctx = _context(con, kind, now)
+            checked = validate(mapped, KINDS[kind], ctx)
+            bar.update()
+            rows, more_bad = transforms.TRANSFORMS[kind](checked.good, ctx)
+            bad = pl.concat([checked.bad, more_bad])
+            bar.update()
+            res.loaded, res.updated = _write(con, kind, rows, ctx)
+            _quarantine(con, res, raw, bad, now)
+            res.outcome = "partial" if res.quarantined_total else "ok"
+            res.message = _describe(raw, prof)
+            marts.rebuild(con)
+            _record_run(con, res, started, t0)
+            bar.update()
+    except (FileNotLoadable, profiles.MissingColumns, ValueError, pl.exceptions.PolarsError,
+            duckdb.Error) as e:
+        res.outcome, res.message = "failed", str(e)
+        res.loaded = res.updated = 0
+        res.quarantined = {}
+        _record_failure(live, res, started, t0)
+    finally:
+        bar.close()
+    res.seconds = round(time.perf_counter() - t0, 3)
+    return res
+
+
+def _already_loaded(live: Path, sha: str, kind: str) -> bool:
+    con = duckdb.connect(str(live), read_only=True)
+    try:
+        n = con.sql("SELECT count(*) FROM etl_run WHERE sha256 = ? AND kind = ? AND outcome IN ('ok', 'partial')",
+                    params=[sha, kind]).fetchall()[0][0]
+    finally:
+        con.close()
+    return n > 0
+
+
+def _context(con, kind: str, now: datetime) -> LoadContext:
+    ctx = LoadContext(now=now, key=hash_key(), con=con)
+    ctx.area_codes = con.sql("SELECT code FROM area").pl()["code"]
+    if kind == "case_events":
+        ctx.case_ids = con.sql("SELECT case_id FROM cases").pl()["case_id"]
+    if kind == "cases":
+        ctx.case_types = con.sql("SELECT case_type, category, deadline_hours::BIGINT AS deadline_hours "
+                                 "FROM case_type").pl()
+    return ctx
+
+
+def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, int]:
+    """Upsert rows by the kind's key; returns (new rows, replaced rows)."""
+    spec = KINDS[kind]
+    cols = [c for c in rows.columns if c != LINE]
+    table_cols = {r[0] for r in con.sql(f"DESCRIBE {spec.table}").fetchall()}
+    frame = rows.select([c for c in cols if c in table_cols])
+    if frame.is_empty():
+        return 0, 0
+    con.register("_rows", frame.to_arrow())
+    try:
+        on = " AND ".join(f"t.{k} = r.{k}" for k in spec.key)
+        updated = con.sql(f"SELECT count(*) FROM {spec.table} t JOIN _rows r ON {on}").fetchall()[0][0]
+        if kind == "case_events":
+            # the file is the whole log of each case it names: replace those logs
+            con.execute("DELETE FROM case_event WHERE case_id IN (SELECT DISTINCT case_id FROM _rows)")
+        elif updated:
+            con.execute(f"DELETE FROM {spec.table} t USING _rows r WHERE {on}")
+        con.execute(f"INSERT INTO {spec.table} BY NAME SELECT * FROM _rows")
+        if kind == "cases" and ctx.new_case_types is not None and ctx.new_case_types.height:
+            con.register("_types", ctx.new_case_types.to_arrow())
+            con.execute("INSERT INTO case_type BY NAME SELECT * FROM _types")
+            con.unregister("_types")
+        if kind in ("cases", "case_events"):
+            con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT case_id FROM _rows")
+            if kind == "cases":
+                case_sync.append_missing_steps(con)
+            case_sync.rederive(con, counts_too=kind == "case_events")
+            con.execute("DROP TABLE _touched")
+    finally:
+        con.unregister("_rows")
+    return frame.height - updated, updated
+
+
+def _quarantine(con, res: LoadResult, raw: RawTable, bad: pl.DataFrame, now: datetime) -> None:
+    if bad.is_empty():
+        return
+    res.quarantined = dict(sorted(bad.group_by("reason_key").len().iter_rows(), key=lambda kv: -kv[1]))
+    originals = [c for c in raw.frame.columns if c != LINE]
+    raw_json = raw.frame.join(bad.select(LINE), on=LINE, how="semi").select(
+        LINE, pl.struct(originals).struct.json_encode().alias("raw_row"))
+    q = (bad.join(raw_json, on=LINE, how="left").sort(LINE).select(
+        pl.lit(res.run_id).alias("run_id"), pl.lit(res.file).alias("file_name"),
+        pl.col(LINE).alias("line_no"), "column_name", "reason_key",
+        pl.col("reason_key").replace_strict({k: reason_zh(k) for k in bad["reason_key"].unique()},
+                                            return_dtype=pl.Utf8).alias("reason_zh"),
+        pl.col("raw_row").fill_null("{}"), pl.lit(now).alias("created_at")))
+    con.register("_q", q.to_arrow())
+    con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _q")
+    con.unregister("_q")
+
+
+def _describe(raw: RawTable, prof) -> str:
+    parts = [f"profile={prof.name}", f"encoding={raw.encoding}"]
+    if raw.delimiter:
+        parts.append(f"delimiter={raw.delimiter!r}")
+    if raw.sheet:
+        parts.append(f"sheet={raw.sheet}")
+    if raw.header_line > 1:
+        parts.append(f"header on line {raw.header_line}")
+    return "; ".join(parts + raw.notes)
+
+
+def _record_run(con, res: LoadResult, started: datetime, t0: float) -> None:
+    res.seconds = round(time.perf_counter() - t0, 3)
+    con.execute(
+        "INSERT INTO etl_run (run_id, kind, domain, file_name, sha256, started_at, finished_at, rows_read, "
+        "rows_loaded, rows_updated, rows_quarantined, outcome, run_by, seconds, message) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [res.run_id, res.kind, KINDS[res.kind].domain, res.file, res.sha256, started, datetime.now(),
+         res.rows_read, res.loaded, res.updated, res.quarantined_total, res.outcome, _user(),
+         res.seconds, res.message[:2000]])
+
+
+def _record_failure(live: Path, res: LoadResult, started: datetime, t0: float) -> None:
+    """A file that could not be loaded still leaves a trace in etl_run (nothing else changes)."""
+    try:
+        with db.writing(live) as con:
+            _record_run(con, res, started, t0)
+    except Exception:  # recording must never hide the original problem
+        pass
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
