@@ -7,9 +7,10 @@ from ui.cache import call
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.report_button import report_download
 from warehouse import areas, home
 
-f = sidebar(show_period=False)
+f = sidebar()
 name = call(areas.names).get(f.area_code, f.area_code)
 st.title(f"{name} · {t('app.title')}")
 st.caption(t("app.subtitle"))
@@ -25,3 +26,5 @@ cols[0].metric(t("home.open"), fmt.num(h["open"]))
 cols[1].metric(t("home.open_overdue"), fmt.num(h["open_overdue"]))
 cols[2].metric(t("home.satisfaction_30d"), fmt.pct(h["satisfaction_30d"]))
 st.info(t("home.intro"), icon=":material/info:")
+st.subheader(t("report.title"))
+report_download(f)
