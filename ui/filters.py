@@ -49,7 +49,29 @@ def _init(key: str, value) -> None:
         st.session_state[key] = value
 
 
+# Opening another page resets its widgets (each page draws its own sidebar, so the widgets
+# are new ones) and clears the URL query. Re-assigning each key before its widget is drawn
+# (Streamlit's documented way to keep widget values across pages), from copies under
+# non-widget keys when the key is gone, carries the filters from page to page.
+KEPT = ("lang", "f_county", "f_town", "f_village", "f_grid", "f_grain", "f_period", "f_range")
+
+
+def _restore(keys=KEPT) -> None:
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+        elif f"_keep_{key}" in st.session_state:
+            st.session_state[key] = st.session_state[f"_keep_{key}"]
+
+
+def _keep() -> None:
+    for key in KEPT:
+        if key in st.session_state:
+            st.session_state[f"_keep_{key}"] = st.session_state[key]
+
+
 def init_language() -> str:
+    _restore(("lang",))
     _init("lang", _qp("lang", "zh") if _qp("lang", "zh") in ("zh", "en") else "zh")
     return st.session_state["lang"]
 
@@ -141,6 +163,7 @@ def sidebar(show_area: bool = True, show_period: bool = True) -> Filters:
     """Draw the global filters and return them; also writes them to the URL."""
     lang = init_language()
     scope = current_scope()
+    _restore()
     with st.sidebar:
         st.radio(t("filter.lang"), ("zh", "en"), key="lang", horizontal=True,
                  format_func=lambda x: {"zh": "中文", "en": "English"}[x])
@@ -156,4 +179,5 @@ def sidebar(show_area: bool = True, show_period: bool = True) -> Filters:
             ("lang", "area", "grain", "period", "from", "to")}
     if st.query_params.to_dict() != keep | params:
         st.query_params.from_dict(keep | params)
+    _keep()
     return Filters(area, period, scope, lang)
