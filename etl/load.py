@@ -105,11 +105,6 @@ def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str
             raise FileNotLoadable(f"no such file: {file}")
         res.sha256 = sha256_of(file)
         bar.update()
-        if _already_loaded(live, res.sha256, kind):
-            res.outcome, res.message = "skipped", "same file already loaded (sha256 match): nothing changed"
-            with db.writing(live) as con:
-                _record_run(con, res, started, t0)
-            return res
         raw = read_file(file, sheet=sheet, known=profiles.known_headers(kind))
         bar.update()
         prof = profiles.pick(kind, raw.frame.columns, profile)
@@ -117,6 +112,10 @@ def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str
         mapped = profiles.apply(prof, raw.frame)
         res.rows_read = mapped.height
         with db.writing(live) as con:
+            if _already_loaded(con, res.sha256, kind):
+                res.outcome, res.message = "skipped", "same file already loaded (sha256 match): nothing changed"
+                _record_run(con, res, started, t0)
+                return res
             ctx = _context(con, kind, now)
             checked = validate(mapped, KINDS[kind], ctx)
             bar.update()
@@ -142,14 +141,9 @@ def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str
     return res
 
 
-def _already_loaded(live: Path, sha: str, kind: str) -> bool:
-    con = duckdb.connect(str(live), read_only=True)
-    try:
-        n = con.sql("SELECT count(*) FROM etl_run WHERE sha256 = ? AND kind = ? AND outcome IN ('ok', 'partial')",
-                    params=[sha, kind]).fetchall()[0][0]
-    finally:
-        con.close()
-    return n > 0
+def _already_loaded(con, sha: str, kind: str) -> bool:
+    return con.sql("SELECT count(*) FROM etl_run WHERE sha256 = ? AND kind = ? AND outcome IN ('ok', 'partial')",
+                   params=[sha, kind]).fetchall()[0][0] > 0
 
 
 def _context(con, kind: str, now: datetime) -> LoadContext:

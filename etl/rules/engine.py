@@ -39,10 +39,11 @@ class Validated:
 def typed(f) -> pl.Expr:
     """The field's text column parsed to its type (null where it does not parse)."""
     c = f.name
-    expr = {
-        "datetime": parse.datetime_, "date": parse.date_, "int": parse.int_, "float": parse.float_,
-        "bool": parse.bool_, "quarter": parse.quarter_,
-    }.get(f.type)
+    if f.type == "datetime":
+        return parse.datetime_parsed(f"__norm_{c}").alias(c)
+    if f.type == "date":
+        return parse.date_parsed(f"__norm_{c}").alias(c)
+    expr = {"int": parse.int_, "float": parse.float_, "bool": parse.bool_, "quarter": parse.quarter_}.get(f.type)
     if expr is not None:
         return expr(c).alias(c)
     if f.type == "enum":
@@ -131,7 +132,9 @@ def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
     """raw: text columns already named by field (see etl.profiles) plus __line."""
     present = [f for f in spec.fields if f.name in raw.columns]
     frame = raw.select(LINE, *[f.name for f in present]).with_columns(
-        pl.col(f.name).alias(f"__raw_{f.name}") for f in present)
+        *[pl.col(f.name).alias(f"__raw_{f.name}") for f in present],
+        *[parse.datetime_text(f.name).alias(f"__norm_{f.name}") for f in present
+          if f.type in ("datetime", "date", "quarter")])
     frame = frame.with_columns(typed(f) for f in present)
     if spec.kind == "case_events":
         frame = frame.with_columns(

@@ -19,15 +19,22 @@ def text(col: str) -> pl.Expr:
     return pl.when(s.str.len_chars() > 0).then(s)
 
 
-def datetime_(col: str) -> pl.Expr:
-    """2024-03-05 08:05[:01[.123]], 2024/3/5 8:05, 2024年3月5日 [8:05], 2024.3.5, 20240305,
-    ISO with T, or an Excel serial day number (45356.34)."""
-    s = (text(col)
-         .str.replace(r"^(\d{4})[年/.\-](\d{1,2})[月/.\-](\d{1,2})日?", "$1-$2-$3")
-         .str.replace(r"(\d)T(\d)", "$1 $2")
-         .str.replace(r"(\d{1,2})时(\d{1,2})分?", "$1:$2")
-         .str.replace(r"\s+", " ")
-         .str.strip_chars())
+def datetime_text(col: str) -> pl.Expr:
+    """Normalise date text to 'YYYY-M-D[ H:M[:S[.f]]]' (materialise it once: see datetime_parsed)."""
+    return (text(col)
+            .str.replace(r"^(\d{4})[年/.\-](\d{1,2})[月/.\-](\d{1,2})日?", "$1-$2-$3")
+            .str.replace(r"(\d)T(\d)", "$1 $2")
+            .str.replace(r"(\d{1,2})时(\d{1,2})分?", "$1:$2")
+            .str.replace(r"\s+", " ")
+            .str.strip_chars())
+
+
+def datetime_parsed(norm_col: str) -> pl.Expr:
+    """Parse a datetime_text column: 2024-03-05 08:05[:01[.123]], 2024/3/5 8:05, 2024年3月5日
+    [8时5分], 2024.3.5, 20240305, ISO with T, or an Excel serial day number (45356.34).
+    Two steps because polars does not share sub-expressions in eager with_columns: the
+    normalised text is materialised once instead of once per format."""
+    s = pl.col(norm_col)
     parsed = [s.str.strptime(pl.Datetime("us"), f, strict=False) for f in DATETIME_FORMATS]
     serial = s.cast(pl.Float64, strict=False)
     is_serial = s.str.contains(r"^\d{3,5}(\.\d+)?$") & serial.is_between(1, 99999)
@@ -36,8 +43,8 @@ def datetime_(col: str) -> pl.Expr:
     return pl.coalesce(excel, *parsed)
 
 
-def date_(col: str) -> pl.Expr:
-    return datetime_(col).dt.date()
+def date_parsed(norm_col: str) -> pl.Expr:
+    return datetime_parsed(norm_col).dt.date()
 
 
 def float_(col: str) -> pl.Expr:
@@ -60,9 +67,10 @@ def enum_(col: str, mapping: dict[str, str]) -> pl.Expr:
 
 
 def quarter_(col: str) -> pl.Expr:
-    """2026Q3, 2026年第3季度, 2026-3季度 or any date in the quarter → the quarter's first day."""
+    """2026Q3, 2026年第3季度, 2026-3季度 or any date in the quarter → the quarter's first day.
+    Reads the datetime_text column __norm_<col> for the date case."""
     s = text(col)
     m = s.str.extract_groups(r"^(\d{4})\s*(?:年|-)?\s*(?:Q|q|第)?\s*([1-4])\s*(?:季度?)?$")
     from_q = pl.date(m.struct.field("1").cast(pl.Int32, strict=False),
                      m.struct.field("2").cast(pl.Int32, strict=False) * 3 - 2, 1)
-    return pl.coalesce(from_q, date_(col).dt.truncate("1q"))
+    return pl.coalesce(from_q, date_parsed(f"__norm_{col}").dt.truncate("1q"))

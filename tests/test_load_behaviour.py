@@ -1,0 +1,153 @@
+"""Load semantics: idempotence, updates, all-or-nothing, no clear IDs, cases ⇄ case_event, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.identity import check_digit
+from etl.load import load_file
+from tests.load_fixture import G1, G2, load_fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    return load_fixture(tmp_path_factory.mktemp("behaviour") / "template.duckdb")
+
+
+@pytest.fixture()
+def wh(template, tmp_path) -> Path:
+    path = tmp_path / "wh.duckdb"
+    shutil.copy(template, path)
+    return path
+
+
+def rows(path: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.sql(sql, params=params).fetchall()
+    finally:
+        con.close()
+
+
+def idn(seq: int) -> str:
+    f = f"32081319800101{seq:03d}"
+    return f + check_digit(f)
+
+
+def persons_csv(path: Path, people: list[tuple[int, str, str]]) -> Path:
+    lines = ["公民身份号码,姓名,联系电话,人口类型,网格编码"]
+    lines += [f"{idn(i)},{name},13812345678,户籍,{grid}" for i, name, grid in people]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_same_file_twice_is_skipped_and_changes_nothing(wh, tmp_path):
+    f = persons_csv(tmp_path / "p.csv", [(1, "张三丰", G1), (2, "李四", G1)])
+    first = load_file(f, "persons", wh)
+    table = rows(wh, "SELECT * FROM person ORDER BY person_key")
+    second = load_file(f, "persons", wh)
+    assert (first.outcome, first.loaded) == ("ok", 2)
+    assert (second.outcome, second.loaded, second.updated, second.exit_code) == ("skipped", 0, 0, 0)
+    assert rows(wh, "SELECT * FROM person ORDER BY person_key") == table
+    assert rows(wh, "SELECT outcome FROM etl_run ORDER BY started_at") == [("ok",), ("skipped",)]
+
+
+def test_newer_file_with_overlapping_keys_updates(wh, tmp_path):
+    load_file(persons_csv(tmp_path / "a.csv", [(1, "张三丰", G1), (2, "李四", G1)]), "persons", wh)
+    res = load_file(persons_csv(tmp_path / "b.csv", [(2, "李四", G2), (3, "王五", G2)]), "persons", wh)
+    assert (res.rows_read, res.loaded, res.updated) == (2, 1, 1)
+    assert rows(wh, "SELECT count(*) FROM person") == [(3,)]
+    assert rows(wh, "SELECT area_code FROM person WHERE name_masked = '李*'") == [(G2,)]
+
+
+def test_ids_hashed_names_and_phones_masked(wh, tmp_path):
+    load_file(persons_csv(tmp_path / "a.csv", [(7, "欧阳娜娜", G1)]), "persons", wh)
+    (key, name, phone, sex, birth), = rows(wh, "SELECT person_key, name_masked, phone_masked, sex, birth_month "
+                                                "FROM person")
+    assert (name, phone) == ("欧**娜", "138****5678")
+    assert len(key) == 64 and idn(7) not in key
+    assert (sex, str(birth)) == ("M", "1980-01-01")  # derived from the ID number (007: odd → male)
+    con = duckdb.connect(str(wh), read_only=True)
+    for (table,) in con.sql("SELECT table_name FROM information_schema.tables").fetchall():
+        text = str(con.sql(f"SELECT * FROM {table}").fetchall())
+        assert idn(7) not in text and "欧阳娜娜" not in text and "13812345678" not in text
+    con.close()
+
+
+def test_crash_half_way_leaves_the_warehouse_as_it_was(wh, tmp_path, monkeypatch):
+    import etl.load
+
+    before = rows(wh, "SELECT count(*) FROM person UNION ALL SELECT count(*) FROM etl_run")
+
+    def boom(con):
+        raise KeyboardInterrupt  # Ctrl-C after the rows were written to the private copy
+
+    monkeypatch.setattr(etl.load.marts, "rebuild", boom)
+    with pytest.raises(KeyboardInterrupt):
+        load_file(persons_csv(tmp_path / "a.csv", [(1, "张三", G1)]), "persons", wh)
+    assert rows(wh, "SELECT count(*) FROM person UNION ALL SELECT count(*) FROM etl_run") == before
+    assert not list(wh.parent.glob(".*.tmp"))
+
+
+def test_case_events_rederive_case_steps_and_cases_add_missing_steps(wh, tmp_path):
+    cases = tmp_path / "cases.csv"
+    cases.write_text("事件编号,事件类型,来源渠道,网格编码,上报时间,受理时间,派遣时间,办结时间,责任单位\n"
+                     f"C9,邻里纠纷,网格员巡查,{G1},2025-03-05 08:00,2025-03-05 09:00,2025-03-05 10:00,,临河社区\n",
+                     encoding="utf-8")
+    res = load_file(cases, "cases", wh)
+    assert res.exit_code == 0
+    # category and deadline come from the case-type catalogue (72 h)
+    assert rows(wh, "SELECT category, deadline_at, status FROM cases WHERE case_id = 'C9'") == [
+        ("矛盾纠纷", datetime(2025, 3, 8, 8), "dispatched")]
+    # the file's step times became the case's log
+    assert rows(wh, "SELECT seq, step FROM case_event WHERE case_id = 'C9' ORDER BY seq") == [
+        (1, "report"), (2, "accept"), (3, "dispatch")]
+    events = tmp_path / "events.csv"
+    events.write_text("事件编号,序号,环节,发生时间\n"
+                      "C9,1,上报,2025-03-05 08:00\nC9,2,受理,2025-03-05 09:00\nC9,3,派遣,2025-03-05 10:00\n"
+                      "C9,4,处置,2025-03-06 10:00\nC9,5,退回,2025-03-06 12:00\nC9,6,处置,2025-03-07 10:00\n"
+                      "C9,7,核查,2025-03-07 12:00\nC9,8,办结,2025-03-07 15:00\n", encoding="utf-8")
+    res = load_file(events, "case_events", wh)
+    assert res.exit_code == 0 and res.rows_read == 8
+    assert rows(wh, "SELECT handled_at, closed_at, status, returned_count FROM cases WHERE case_id = 'C9'") == [
+        (datetime(2025, 3, 7, 10), datetime(2025, 3, 7, 15), "closed", 1)]  # handled = the LAST handle
+    assert rows(wh, "SELECT count(*) FROM case_event WHERE case_id = 'C9'") == [(8,)]
+
+
+def test_new_database_gets_the_schema(tmp_path):
+    f = tmp_path / "areas.csv"
+    f.write_text("区划代码,名称\n320813,洪泽区\n320813001,高良涧街道\n", encoding="utf-8")
+    res = load_file(f, "areas", tmp_path / "new.duckdb")
+    assert (res.exit_code, res.loaded) == (0, 2)
+    assert rows(tmp_path / "new.duckdb", "SELECT code, level, parent_code FROM area ORDER BY code") == [
+        ("320813", "county", None), ("320813001", "town", "320813")]
+
+
+def test_cli_json_summary_and_exit_codes(wh, capsys):
+    from etl.__main__ import main
+
+    bad = ROOT / "tests/data/bad"
+    code = main(["load", "--kind", "persons", "--db", str(wh), "--json",
+                 str(bad / "persons_utf8.csv"), str(bad / "persons_bad_check_digit.csv")])
+    summaries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert [s["file"] for s in summaries] == ["persons_utf8.csv", "persons_bad_check_digit.csv"]
+    assert set(summaries[1]) >= {"file", "sha256", "rows_read", "loaded", "updated", "quarantined", "seconds"}
+    assert summaries[1]["quarantined"] == {"id_check_digit": 1}
+    code = main(["load", "--kind", "persons", "--db", str(wh), str(bad / "persons_missing_id_column.csv")])
+    assert code == 2 and "公民身份号码" in capsys.readouterr().err
+
+
+def test_cli_help_runs():
+    run = subprocess.run([sys.executable, "-m", "etl", "load", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0 and "--kind" in run.stdout and "--sheet" in run.stdout
