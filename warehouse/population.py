@@ -119,23 +119,24 @@ def floating_trend(scope: Scope, area: str | None = None, months: int = 24, path
     Approximation: the warehouse holds today's residents only, with their arrival month
     (person.moved_in; NULL = always lived here). A month's figure counts today's residents who
     had arrived by its end, so people who have since left are missing and the early months
-    understate both numbers; the recent months are close to the truth.
+    understate both numbers; the recent months are close to the truth. The series ends with
+    the last complete month before the data's now (the current month is still filling up).
     """
     area = _root(scope, area, path)
     now = meta.data_now(path)
-    first = (now.year * 12 + now.month - 1) - (months - 1)
-    start = f"{first // 12:04d}-{first % 12 + 1:02d}-01"
+    last = now.year * 12 + now.month - 2  # the last complete month, as a month index
+    first = last - (months - 1)
+    as_date = lambda m: f"{m // 12:04d}-{m % 12 + 1:02d}-01"  # noqa: E731
     df = db.query(f"""
         WITH months AS (
-            SELECT unnest(generate_series(?::DATE, date_trunc('month', ?::TIMESTAMP)::DATE,
-                                          INTERVAL 1 MONTH))::DATE AS month),
+            SELECT unnest(generate_series(?::DATE, ?::DATE, INTERVAL 1 MONTH))::DATE AS month),
         p AS (SELECT date_trunc('month', moved_in)::DATE AS arrived, residence_type = '流动' AS fl
               FROM person WHERE {_where(scope, area)})
         SELECT m.month,
                count(*) FILTER (WHERE p.fl AND p.arrived = m.month) AS floating_arrivals,
                count(*) FILTER (WHERE p.fl AND (p.arrived IS NULL OR p.arrived <= m.month)) AS floating,
                count(*) FILTER (WHERE p.arrived IS NULL OR p.arrived <= m.month) AS residents
-        FROM months m, p GROUP BY m.month ORDER BY m.month""", [start, now], path)
+        FROM months m, p GROUP BY m.month ORDER BY m.month""", [as_date(first), as_date(last)], path)
     return df.with_columns((pl.col("floating") / pl.col("residents")).alias("floating_share"))
 
 
@@ -180,7 +181,7 @@ def _special_table(area: str, path, memo: dict) -> pl.DataFrame:
         if parent:
             up = _special_table(parent, path, memo)
             idx = up["area_code"].to_list().index(area) if area in up["area_code"].to_list() else None
-            fixed = suppression.row_status(up, idx) if idx is not None else None
+            fixed = suppression.row_hidden(up, idx) if idx is not None else None
         raw = _named(_special_counts(area, path), path)
         memo[area] = suppression.suppress(raw, list(SPECIAL_GROUP_COLUMNS), "area_name",
                                           fixed_total_row=fixed)

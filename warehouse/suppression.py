@@ -2,28 +2,33 @@
 
 The rule (README "Population and privacy"):
 
-1. Primary: a count from 1 to 4 (``1 <= n < SUPPRESS_BELOW``) is never shown; it displays as
-   "<5". Zero is shown as 0: "nobody" is not a person, and hiding zeros would make every
-   sparse table unreadable.
-2. Complementary (secondary): margins are part of the table. A total row (per column) and a
-   total column (per row) are computed from the *unsuppressed* counts and protected like any
-   other cell. Any row or column (its total included) that holds exactly one suppressed cell
-   gets a second one: its smallest other cell, non-zero cells preferred (a hidden 0 protects
-   little). This repeats until stable, so no hidden cell equals a published total minus
-   published cells. Secondary cells display as "*".
+1. Primary: a count from 1 to 4 (``1 <= n < SUPPRESS_BELOW``) is never shown. Zero is shown
+   as 0: "nobody" is not a person, and hiding zeros would make sparse tables unreadable.
+2. Complementary: margins are part of the table. A total row (per column) and a total column
+   (per row) are computed from the *unsuppressed* counts and protected like any other cell.
+   Any row or column (its total included) holding exactly one hidden cell gets a second one,
+   its smallest other cell (non-zero first: a hidden 0 protects little), until stable; then
+   an exact linear-algebra audit (`recoverable`) hides more until no hidden cell follows
+   from the published cells and totals together.
+3. Every hidden cell shows the same marker, ``MASK`` ("*"). Marking small cells "<5" and
+   complements differently would tell a reader that a complement is >= 5, and with the totals
+   that pins values down: a total row [drug "<5", released "*", total 19] with 13 other
+   people gives released + drug = 6, released >= 5, drug >= 1, so drug = 1. Pages explain the
+   marker as "fewer than 5, or hidden so that such a cell cannot be worked out".
 
 Shapes, so numbers stay numbers:
 
-* ``suppress()`` returns the table with margins; hidden cells are null (Int64) and a hidden
-  status column per value column (``STATUS_PREFIX + col``: null, "<5" or "*") says why.
-* ``display()`` turns it into text for a page or tooltip ("1,234", "<5", "*").
-* ``export()`` keeps the numeric columns numeric (null where hidden) and replaces the status
-  columns with one text column ``suppressed`` naming the hidden cells of that row, e.g.
-  "吸毒 <5; 合计 *". CSV and XLSX downloads and `python -m warehouse export` use this form.
+* ``suppress()`` returns the table with margins; hidden cells are null (Int64), and a Boolean
+  column ``HIDDEN_PREFIX + col`` per value column says which cells are hidden.
+* ``display()`` turns it into text for a page or tooltip ("1,234" or "*"); ``cell()`` gives
+  one displayed cell.
+* ``export()`` keeps the numeric columns numeric (null where hidden) and replaces the flags
+  with one text column ``suppressed`` naming the hidden cells of the row ("吸毒; 合计"). CSV
+  and XLSX downloads and `python -m warehouse export` use this form.
 
-Limits: the protection covers the rows and columns of one table. Tables of the same counts at
-other levels (a village here, its grids on another page) must each come from this module;
-differencing across levels is not checked.
+Limits: rows and columns of one table are protected exactly. Tables one level down are kept
+consistent (``fixed_total_row``: the parent's row keeps its hidden cells in the child table's
+total row), but a joint audit across levels or across other breakdowns is not done.
 """
 
 from __future__ import annotations
@@ -33,22 +38,14 @@ import polars as pl
 
 from warehouse.definitions import SUPPRESS_BELOW
 
-SMALL = f"<{SUPPRESS_BELOW}"  # primary: the count is 1..SUPPRESS_BELOW-1
-COMPLEMENT = "*"              # secondary: hidden so that a small cell cannot be worked out
-STATUS_PREFIX = "_status_"
+MASK = "*"  # every hidden cell: 1..4, or hidden so that such a cell cannot be worked out
+HIDDEN_PREFIX = "_hidden_"
 TOTAL = "total"
 
 
 def is_small(n) -> bool:
-    """True when a count must not be shown (1..4)."""
+    """True when a count must never be shown (1..4)."""
     return n is not None and 1 <= n < SUPPRESS_BELOW
-
-
-def mask_count(n) -> str:
-    """One count as text for a card or tooltip: "<5" for 1..4, else the number."""
-    if n is None:
-        return "—"
-    return SMALL if is_small(n) else f"{int(n):,}"
 
 
 def _lines(shape: tuple[int, int], total_row: bool, total_col: bool) -> list[dict[tuple[int, int], int]]:
@@ -93,20 +90,20 @@ def recoverable(status: np.ndarray, total_row: bool = False, total_col: bool = F
 
 
 def suppression_mask(values, total_row: bool = False, total_col: bool = False,
-                     fixed_total_row: list[int] | None = None) -> np.ndarray:
-    """Cell status for a 2-D count matrix: 0 shown, 1 primary ("<5"), 2 secondary ("*").
+                     fixed_total_row: list[bool] | None = None) -> np.ndarray:
+    """Cell status for a 2-D count matrix: 0 shown, 1 primary (1..4), 2 complementary.
 
     total_row/total_col: the last row/column holds the margins (sums of the others). Rows and
-    columns are protected as published sums either way (see _lines). fixed_total_row: the
-    statuses the total row already has where it was published before (the parent area's row
-    in the table one level up); those cells keep them, so drilling down never shows a cell
+    columns are protected as published sums either way (see _lines). fixed_total_row: which
+    total-row cells are hidden where that row was published before (the parent area's row in
+    the table one level up); those cells keep that state, so drilling down never shows a cell
     the level above hid, nor hides one it showed.
     """
     v = np.asarray(values, dtype=np.int64)
     status = np.where((v >= 1) & (v < SUPPRESS_BELOW), 1, 0).astype(np.int8)
     locked = np.zeros(v.shape, bool)
     if fixed_total_row is not None and total_row:
-        status[-1, :] = fixed_total_row
+        status[-1, :] = np.where(np.asarray(fixed_total_row, bool), np.maximum(status[-1, :], 2), 0)
         locked[-1, :] = True
     lines = _lines(v.shape, total_row, total_col)
 
@@ -139,15 +136,15 @@ def suppression_mask(values, total_row: bool = False, total_col: bool = False,
 
 def suppress(df: pl.DataFrame, value_cols: list[str], label_col: str | None = None, *,
              total_row: bool = True, total_col: bool = True, total_label: str = "合计",
-             total_name: str = TOTAL, fixed_total_row: list[str | None] | None = None) -> pl.DataFrame:
+             total_name: str = TOTAL, fixed_total_row: list[bool] | None = None) -> pl.DataFrame:
     """Add margins from the raw counts, then hide small cells and their complements.
 
     df: one row per category (e.g. area) with raw counts in value_cols. The total row (label
     `total_label` in label_col, other non-value columns null) is appended when total_row; a
     `total_name` column (row sums) when total_col. Returns the table with hidden cells null and
-    one status column per value column (see module docstring). fixed_total_row: the status
-    markers (None, "<5", "*") the total row must carry, one per value column plus the total
-    column, e.g. from `row_status()` of the parent's row one level up.
+    one Boolean hidden-flag column per value column. fixed_total_row: which total-row cells
+    must be hidden (one per value column, then the total column), e.g. `row_hidden()` of the
+    parent's row in the table one level up.
     """
     data = df.with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in value_cols)
     cols = list(value_cols)
@@ -161,34 +158,40 @@ def suppress(df: pl.DataFrame, value_cols: list[str], label_col: str | None = No
             row[label_col] = total_label
         data = pl.concat([data, pl.DataFrame([row], schema=data.schema)], how="vertical")
     matrix = data.select(cols).to_numpy() if data.height else np.zeros((0, len(cols)), np.int64)
-    names = np.array([None, SMALL, COMPLEMENT], dtype=object)
-    code = {None: 0, SMALL: 1, COMPLEMENT: 2}
-    fixed = [code[m] for m in fixed_total_row] if fixed_total_row is not None else None
-    status = (suppression_mask(matrix, total_row, total_col, fixed) if data.height
+    status = (suppression_mask(matrix, total_row, total_col, fixed_total_row) if data.height
               else np.zeros_like(matrix, dtype=np.int8))
     out = data.with_columns(
-        [pl.Series(STATUS_PREFIX + c, names[status[:, j]].tolist(), dtype=pl.Utf8) for j, c in enumerate(cols)])
+        [pl.Series(HIDDEN_PREFIX + c, (status[:, j] > 0).tolist(), dtype=pl.Boolean) for j, c in enumerate(cols)])
     return out.with_columns(
-        pl.when(pl.col(STATUS_PREFIX + c).is_null()).then(pl.col(c)).otherwise(None).alias(c) for c in cols)
+        pl.when(pl.col(HIDDEN_PREFIX + c)).then(None).otherwise(pl.col(c)).alias(c) for c in cols)
 
 
-def row_status(df: pl.DataFrame, row: int) -> list[str | None]:
-    """The markers of one row of a suppress() result, in column order (for fixed_total_row)."""
-    return [df[c][row] for c in status_columns(df)]
+def hidden_columns(df: pl.DataFrame) -> list[str]:
+    return [c for c in df.columns if c.startswith(HIDDEN_PREFIX)]
 
 
-def status_columns(df: pl.DataFrame) -> list[str]:
-    return [c for c in df.columns if c.startswith(STATUS_PREFIX)]
+def row_hidden(df: pl.DataFrame, row: int) -> list[bool]:
+    """Which cells of one row of a suppress() result are hidden (for fixed_total_row)."""
+    return [bool(df[c][row]) for c in hidden_columns(df)]
 
 
 def display(df: pl.DataFrame) -> pl.DataFrame:
-    """Text form for pages and tooltips: numbers with thousands separators, "<5" or "*"."""
+    """Text form for pages and tooltips: "1,234", or MASK for a hidden cell."""
     exprs = []
-    for s in status_columns(df):
-        c = s[len(STATUS_PREFIX):]
+    for h in hidden_columns(df):
+        c = h[len(HIDDEN_PREFIX):]
         text = pl.col(c).map_elements(lambda n: f"{int(n):,}", return_dtype=pl.Utf8)
-        exprs.append(pl.coalesce(pl.col(s), text).alias(c))
-    return df.with_columns(exprs).drop(status_columns(df))
+        exprs.append(pl.when(pl.col(h)).then(pl.lit(MASK)).otherwise(text).alias(c))
+    return df.with_columns(exprs).drop(hidden_columns(df))
+
+
+def cell(df: pl.DataFrame, key_col: str, key, col: str) -> str:
+    """One displayed cell of a suppress() result (for a card or tooltip), e.g. the total of
+    one area: cell(table, "area_code", code, "total"). Never format a raw count yourself."""
+    row = df.filter(pl.col(key_col).is_null() if key is None else pl.col(key_col) == key)
+    if row.height != 1:
+        raise KeyError(f"{key_col}={key!r} matches {row.height} rows")
+    return display(row)[col][0]
 
 
 def export(df: pl.DataFrame, labels: dict[str, str] | None = None) -> pl.DataFrame:
@@ -197,11 +200,10 @@ def export(df: pl.DataFrame, labels: dict[str, str] | None = None) -> pl.DataFra
     labels maps column names to the words used in the note (default: the column names).
     """
     labels = labels or {}
-    notes = [pl.when(pl.col(s).is_not_null())
-             .then(pl.lit(labels.get(s[len(STATUS_PREFIX):], s[len(STATUS_PREFIX):]) + " ") + pl.col(s))
-             for s in status_columns(df)]
+    notes = [pl.when(pl.col(h)).then(pl.lit(labels.get(h[len(HIDDEN_PREFIX):], h[len(HIDDEN_PREFIX):])))
+             for h in hidden_columns(df)]
     note = pl.concat_str(notes, separator="; ", ignore_nulls=True) if notes else pl.lit("")
-    return df.with_columns(note.fill_null("").alias("suppressed")).drop(status_columns(df))
+    return df.with_columns(note.fill_null("").alias("suppressed")).drop(hidden_columns(df))
 
 
 def check(df: pl.DataFrame) -> None:
