@@ -113,7 +113,7 @@ with tabs[1]:
     wanted = st.query_params.get("grid", f.area_code if len(f.area_code) == 15 else None)
     index = options.index(wanted) if wanted in options else 0
     grid = st.selectbox(t("risk.pick_grid"), options, index=index,
-                        format_func=lambda c: f"{names.get(c[:12], '')} {names.get(c, c)}".strip(),
+                        format_func=lambda c: f"{names.get(c[:9], '')} · {names.get(c, c)}",
                         key="risk_grid")
     info = call(risk.grid_summary, f.scope, month, grid)
     parts = call(risk.contributions, f.scope, month, grid)
@@ -204,6 +204,7 @@ with tabs[3]:
                         line={"color": "#7f7f7f", "dash": "dash"})
         fig.add_hline(y=0.5, line_dash="dot", line_color="#aaaaaa", annotation_text=t("risk.random"))
         fig.update_layout(title=t("risk.bt_months"), height=380, yaxis_range=[0.2, 1.0],
+                          xaxis_tickformat="%Y-%m",
                           margin={"l": 10, "r": 10, "t": 60, "b": 10},
                           legend={"orientation": "h", "y": -0.15})
         right.plotly_chart(fig, config=PLOTLY, width="stretch")

@@ -33,9 +33,8 @@ cov = call(ssra.coverage, f.scope, f.area_code, start, end)
 times = call(ssra.decision_time, f.scope, f.area_code, start, end)
 c = st.columns(4)
 c[0].metric(t("ssra.required"), fmt.num(cov["required"]))
-c[1].metric(t("ssra.not_assessed"), fmt.num(cov["not_assessed"]), delta_color="inverse",
-            delta=None if not cov["not_assessed"] else cov["not_assessed"])
-c[2].metric(t("ssra.coverage"), fmt.pct(cov["coverage"]), help=t("ssra.target"),
+c[1].metric(t("ssra.not_assessed"), fmt.num(cov["not_assessed"]))
+c[2].metric(t("ssra.coverage"), fmt.pct(cov["coverage"]), help=t("ssra.vs_target"),
             delta=fmt.pp(-cov["gap"]) if cov["gap"] else None)
 c[3].metric(t("ssra.median_days"), fmt.num(times["median"]),
             help=t("ssra.p90_days", d=fmt.num(times["p90"])) if times["p90"] is not None else None)
@@ -49,7 +48,8 @@ with tabs[0]:
     for col, (field, key) in zip(fc, (("project_type", "type"), ("risk_level", "level"),
                                       ("decision", "decision"), ("status", "status"))):
         options = sorted(x for x in reg[field].unique().to_list() if x is not None)
-        picks[field] = col.multiselect(t(f"ssra.filter.{key}"), options, format_func=v, key=f"ssra_{key}")
+        picks[field] = col.multiselect(t(f"ssra.filter.{key}"), options, format_func=v, key=f"ssra_{key}",
+                                     placeholder=t("filter.all"))
     shown = reg
     for field, chosen in picks.items():
         if chosen:
@@ -68,7 +68,8 @@ with tabs[0]:
         pl.col("days_to_decision").alias(t("ssra.days")),
     )
     st.caption(t("ssra.rows", n=fmt.num(table.height)))
-    st.dataframe(table, hide_index=True, width="stretch", height=460)
+    dates = {t(k): st.column_config.DateColumn(format="YYYY-MM-DD") for k in ("ssra.submitted", "ssra.decided")}
+    st.dataframe(table, hide_index=True, width="stretch", height=460, column_config=dates)
     buttons(table, "ssra_register")
 
 with tabs[1]:
@@ -94,7 +95,7 @@ with tabs[2]:
             text=[f"{fmt.pct(x)} ({a}/{r})" for x, a, r in zip(towns["coverage"], towns["assessed"],
                                                               towns["required"])],
             textposition="auto"))
-        fig.add_vline(x=1.0, line_dash="dot", line_color="#555555", annotation_text=t("ssra.target"))
+        fig.add_vline(x=1.0, line_dash="dot", line_color="#555555")
         fig.update_layout(title=t("ssra.coverage_title"), height=max(320, 34 * towns.height + 80),
                           xaxis_tickformat=".0%", xaxis_range=[0, 1.08],
                           margin={"l": 10, "r": 10, "t": 50, "b": 10})
@@ -104,7 +105,8 @@ with tabs[2]:
         fig = go.Figure(go.Histogram(x=days, xbins={"size": 7}, marker_color="#4f81bd"))
         if times["median"] is not None:
             fig.add_vline(x=times["median"], line_dash="dash", line_color="#c0504d",
-                          annotation_text=f"{t('ssra.median_days')}: {fmt.num(times['median'])}")
+                          annotation_text=f"{t('ssra.median_days')}: {fmt.num(times['median'])}",
+                          annotation_position="top right", annotation_bgcolor="white")
         fig.update_layout(title=t("ssra.days_title"), height=360, xaxis_title=t("ssra.days"),
                           yaxis_title=t("ssra.count"), margin={"l": 10, "r": 10, "t": 50, "b": 10})
         right.plotly_chart(fig, config=PLOTLY, width="stretch")
@@ -121,5 +123,6 @@ with tabs[3]:
             pl.col("area_name").alias(t("ssra.area")), pl.col("decided_at").alias(t("ssra.decided")),
             pl.col("decision").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.decision")),
             pl.col("collective_after").alias(t("ssra.collective_after", days=ssra.LESSON_DAYS)))
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", column_config={
+            t("ssra.decided"): st.column_config.DateColumn(format="YYYY-MM-DD")})
         buttons(table, "ssra_lessons")
