@@ -21,7 +21,7 @@ from warehouse import indicators as wi
 
 RAG_COLOUR = {"green": "#188038", "amber": "#e37400", "red": "#c5221f", None: "#80868b"}
 RAG_BADGE = {"green": "green", "amber": "orange", "red": "red", None: "gray"}
-SECTIONS = ("safety", "service", "groups", "teams")
+SECTIONS = ("safety", "service", "hotline", "groups", "teams")
 PER_ROW = 4
 CONFIG = {"displaylogo": False}
 CARD_CSS = "".join(
@@ -70,12 +70,7 @@ def target_text(row: dict) -> str:
 def card(row: dict, lang: str) -> None:
     rag = row["rag"] or "none"
     with st.container(border=True, key=f"ovcard_{rag}_{row['key']}"):
-        if row["suppressed"]:
-            value = t("ov.suppressed")
-        elif row["value"] is None:
-            value = t("ov.no_data")
-        else:
-            value = show(row["value"], row["unit"])
+        value = show(row["value"], row["unit"])
         history = [v for v in (row["history"] or []) if v is not None]
         help_text = t("ov.help", source=row["target_source"], num=fmt.num(row["numerator"]),
                       den=fmt.num(row["denominator"]))
@@ -87,6 +82,10 @@ def card(row: dict, lang: str) -> None:
         badge = f":{RAG_BADGE[row['rag']]}-badge[{t('ov.rag.' + rag)}]"
         tail = (t("ov.snapshot") if row["window"] == "snapshot"
                 else t("ov.yoy", change=show_change(row["change_yoy"], row["unit"]) or "—"))
+        if row["suppressed"]:
+            tail = t("ov.suppressed")
+        elif row["value"] is None:
+            tail = t("ov.no_data")
         st.markdown(f"{badge} {target_text(row)} · {tail}")
 
 
@@ -120,15 +119,15 @@ def _on_pick() -> None:
 
 
 def ranking_chart(rk: pl.DataFrame, current: str) -> go.Figure:
-    colours = ["#174ea6" if c == current else "#7baaf7" for c in rk["area_code"]]
+    colours = ["#0b3d91" if c == current else "#5b8def" for c in rk["area_code"]]
     arrows = ["" if d is None or d == 0 else (f"  ↑{d}" if d > 0 else f"  ↓{-d}") for d in rk["rank_change"]]
     labels = [f"{r}. {n}" for r, n in zip(rk["rank"], rk["name"])]
     fig = go.Figure(go.Bar(
         x=rk["score"].to_list(), y=labels, orientation="h", marker_color=colours,
         customdata=rk["area_code"].to_list(), text=[f"{s:.1f}{a}" for s, a in zip(rk["score"], arrows)],
-        textposition="outside", cliponaxis=False,
+        textposition="outside", cliponaxis=False, textfont=dict(size=13),
         hovertemplate="%{y}<br>" + t("ov.score") + " %{x:.2f}<extra></extra>"))
-    fig.update_layout(height=36 * rk.height + 60, margin=dict(l=10, r=40, t=10, b=30),
+    fig.update_layout(height=34 * rk.height + 60, font=dict(size=13), margin=dict(l=10, r=40, t=10, b=30),
                       xaxis=dict(range=[0, 108], title=t("ov.score")),
                       yaxis=dict(autorange="reversed"), showlegend=False)
     return fig
@@ -163,30 +162,14 @@ if skipped:
     st.caption(t("ov.not_applicable", names="、".join(skipped)))
 
 names = {r["key"]: name_of(r, lang) for r in rows}
+rk = call(ranking.town_ranking, f.scope, f.area_code[:6], f.period)
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader(t("ov.ranking"), divider="gray")
     st.caption(t("ov.ranking_caption"))
-    rk = call(ranking.town_ranking, f.scope, f.area_code[:6], f.period)
     if rk.height:
         st.plotly_chart(ranking_chart(rk, f.area_code[:9]), key="ov_rank_chart", on_select=_on_rank_click,
                         selection_mode="points", config=CONFIG)
-        table = rk.select(
-            pl.col("rank").alias(t("ov.col.rank")), pl.col("name").alias(t("ov.col.town")),
-            pl.col("score").alias(t("ov.col.score")), pl.col("prev_rank").alias(t("ov.col.prev_rank")),
-            pl.col("rank_change").alias(t("ov.col.rank_change")),
-            pl.col("up_keys").map_elements(lambda ks: "、".join(names[k] for k in ks), return_dtype=pl.Utf8)
-            .alias(t("ov.col.up")),
-            pl.col("down_keys").map_elements(lambda ks: "、".join(names[k] for k in ks), return_dtype=pl.Utf8)
-            .alias(t("ov.col.down")))
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
-            t("ov.col.score"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.2f"),
-            t("ov.col.rank_change"): st.column_config.NumberColumn(format="%+d")})
-        buttons(table, f"town_ranking_{f.period.key}", key="ov_rank")
-        options = ["", *rk["area_code"].to_list()]
-        town_names = dict(zip(rk["area_code"], rk["name"]))
-        st.selectbox(t("ov.pick_town"), options, key="ov_pick", on_change=_on_pick,
-                     format_func=lambda c: town_names.get(c, t("ov.pick_none")))
 with right:
     st.subheader(t("ov.changes"), divider="gray")
     st.caption(t("ov.changes_caption"))
@@ -197,6 +180,24 @@ with right:
         arrow = "▲" if m["change"] > 0 else "▼"
         colour = "green" if m["better"] else "red"
         st.markdown(f":{colour}[**{arrow}**] {m['sentence_' + lang]}")
+
+if rk.height:
+    table = rk.select(
+        pl.col("rank").alias(t("ov.col.rank")), pl.col("name").alias(t("ov.col.town")),
+        pl.col("score").alias(t("ov.col.score")), pl.col("prev_rank").alias(t("ov.col.prev_rank")),
+        pl.col("rank_change").alias(t("ov.col.rank_change")),
+        pl.col("up_keys").map_elements(lambda ks: "、".join(names[k] for k in ks), return_dtype=pl.Utf8)
+        .alias(t("ov.col.up")),
+        pl.col("down_keys").map_elements(lambda ks: "、".join(names[k] for k in ks), return_dtype=pl.Utf8)
+        .alias(t("ov.col.down")))
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        t("ov.col.score"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.2f",
+                                                           color="blue"),
+        t("ov.col.rank_change"): st.column_config.NumberColumn(format="%+d")})
+    buttons(table, f"town_ranking_{f.period.key}", key="ov_rank")
+    town_names = dict(zip(rk["area_code"], rk["name"]))
+    st.selectbox(t("ov.pick_town"), ["", *rk["area_code"].to_list()], key="ov_pick", on_change=_on_pick,
+                 format_func=lambda c: town_names.get(c, t("ov.pick_none")))
 
 with st.expander(t("ov.details")):
     detail = vals.filter(pl.col("applicable")).select(

@@ -61,10 +61,14 @@ def test_picking_a_town_narrows_the_area(small_db):
 @pytest.mark.browser
 @pytest.mark.xdist_group("browser")
 def test_overview_in_chromium(app_url, chromium, artifacts):
-    from tests.browser import shot
+    from tests.browser import shot, wait_ready
 
     page = shot(chromium, app_url + "/overview?grain=month&period=2026-10&lang=zh",
                 artifacts / "overview_1440x900.png")
+    wait_ready(page)  # a deep link on a fresh server reruns once (ui.filters): shoot the settled page
+    page.screenshot(path=str(artifacts / "overview_1440x900.png"))
     assert "领导总览" in page.inner_text("h1")
-    page.screenshot(path=str(artifacts / "overview_full.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 3400})  # the app scrolls inside itself
+    page.wait_for_timeout(2500)
+    page.screenshot(path=str(artifacts / "overview_full.png"))
     page.close()

@@ -13,7 +13,8 @@ report and the wall use it). It returns one row per catalogue indicator, in cata
     suppressed   bool  – special-group figure with a cell of 1–4: value, numerator, denominator null
     rag          str   – 'green' | 'amber' | 'red', null without a target or a value
     prev_value, change_prev   – previous period, and value − prev_value (same unit as value;
-                                for pct a fraction of percentage points ÷ 100)
+                                for pct a fraction of percentage points ÷ 100); null for a
+                                survey indicator when no new survey came in since
     yoy_value, change_yoy     – same period a year before
     history      list[f64]    – the last 12 periods, oldest first (ends with value)
     history_periods list[str] – their keys
@@ -217,7 +218,10 @@ def values(scope: Scope, area: str, period: Period, path=None) -> pl.DataFrame:
         cur = by.get((ind.key, period.key), {})
         value = cur.get("value")
         snapshot = ind.window == "snapshot"
-        pv = None if snapshot else by.get((ind.key, prev.key), {}).get("value")
+        before = by.get((ind.key, prev.key), {})
+        pv = None if snapshot else before.get("value")
+        if ind.window == "latest_survey" and _same_rows(cur, before):
+            pv = None  # no new survey since the previous period: nothing changed, nothing to show
         yv = None if snapshot else by.get((ind.key, year_ago.key), {}).get("value")
         rows.append(_meta_columns(ind) | {
             "area_code": area, "period": period.key, "applicable": level in ind.levels,
@@ -229,6 +233,11 @@ def values(scope: Scope, area: str, period: Period, path=None) -> pl.DataFrame:
             "history_periods": [] if snapshot else [p.key for p in hist],
         })
     return pl.DataFrame(rows, schema=VALUES_SCHEMA)
+
+
+def _same_rows(a: dict, b: dict) -> bool:
+    return a.get("numerator") is not None and (a.get("numerator"), a.get("denominator")) == (
+        b.get("numerator"), b.get("denominator"))
 
 
 VALUES_SCHEMA = {
