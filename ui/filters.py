@@ -159,8 +159,21 @@ def _period_label(p: Period) -> str:
     return p.key
 
 
+def _leave_legacy_pages_mode() -> None:
+    """A deep link (/overview?…) as a fresh server's first request runs the page file alone:
+    Streamlit treats an app with a pages/ folder as a legacy multipage app until some session
+    runs app.py's st.navigation. Switch that off and rerun, so app.py (layout, navigation)
+    runs and opens the same page."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def sidebar(show_area: bool = True, show_period: bool = True) -> Filters:
     """Draw the global filters and return them; also writes them to the URL."""
+    _leave_legacy_pages_mode()
     lang = init_language()
     scope = current_scope()
     _restore()
