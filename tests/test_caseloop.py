@@ -8,6 +8,7 @@ Six cases reported in October 2026 plus one in September (outside the period):
   E 邻里纠纷 12345      town 001: 0, accept 1                              (open, stuck at accept; its accept is "now")
   F 治安隐患 网格员巡查 town 002: 0, accept 1, dispatch 2, handle 5, verify 6, close 8
   G 邻里纠纷 网格员巡查 town 001, September: not in the October selection
+  H 邻里纠纷 网格员巡查 town 001, September 20: 0, accept 1 (open, overdue, outside the period)
 Deadlines: 邻里纠纷 168 h, 治安隐患 72 h. Every expected value below was worked out by hand.
 """
 
@@ -66,6 +67,7 @@ CASES = [
           [("report", 0), ("accept", 1), ("dispatch", 2), ("handle", 5), ("verify", 6), ("close", 8)],
           "village", "满意", True),
     _case("G", "邻里纠纷", "网格员巡查", T1, datetime(2026, 9, 10, 8), FULL_PATH, "village", "满意", True),
+    _case("H", "邻里纠纷", "网格员巡查", T1, datetime(2026, 9, 20, 8), [("report", 0), ("accept", 1)]),
 ]
 
 
@@ -100,6 +102,16 @@ def test_funnel_counts_conversion_and_stuck_now(loop_db):
     # D dispatched 10-20 10:30, now 10-30 09:00 → 10 days − 1.5 h; E accepted exactly "now"
     assert f["dispatch"]["stuck_median_hours"] == pytest.approx(238.5)
     assert f["accept"]["stuck_median_hours"] == pytest.approx(0.0)
+    # every open case now, whenever reported: H (September) also waits at accept, and is overdue
+    assert [f[s]["open_now_all"] for s in cl.STEPS] == [0, 2, 1, 0, 0, 0]
+    assert [f[s]["open_overdue_now_all"] for s in cl.STEPS] == [0, 1, 1, 0, 0, 0]
+
+
+def test_summary_by_hand(loop_db):
+    s = cl.summary(FULL, "320813", **OCT, path=loop_db)
+    assert (s["cases"], s["open_now"], s["open_overdue_now"]) == (6, 3, 2)     # D, E, H open; D, H overdue
+    assert s["closed_share"] == pytest.approx(4 / 6) and s["overdue_share"] == pytest.approx(2 / 6)
+    assert (s["local_share"], s["satisfaction_rate"]) == (0.75, 0.75)           # A,B,F of 4; A,C,F of 4
 
 
 def test_funnel_filters_scope_and_period(loop_db):
@@ -110,7 +122,7 @@ def test_funnel_filters_scope_and_period(loop_db):
     town2 = Scope(("320813002",), name="town")
     assert cl.funnel(town2, None, **OCT, path=loop_db)["reached"][0] == 3   # C, D, F
     sept = cl.funnel(FULL, "320813", date(2026, 9, 1), date(2026, 10, 1), path=loop_db)
-    assert sept["reached"].to_list() == [1] * 6
+    assert sept["reached"].to_list() == [2, 2, 1, 1, 1, 1]                # G and H
 
 
 def test_dwell_median_and_p90_by_hand(loop_db):
@@ -158,8 +170,8 @@ def test_overdue_by_type_and_open_overdue(loop_db):
     assert (o["治安隐患"]["overdue"], o["治安隐患"]["cases"]) == (2, 3)   # C handled at 100 h > 72, D open
     assert o["邻里纠纷"]["overdue_share"] == 0
     open_ = cl.overdue_open(FULL, "320813", path=loop_db)
-    assert open_["case_id"].to_list() == ["D"]
-    assert open_["hours_over"][0] == pytest.approx(169.0)              # 10-23 08:00 → 10-30 09:00
+    assert open_["case_id"].to_list() == ["H", "D"]                       # oldest first
+    assert open_["hours_over"][1] == pytest.approx(169.0)              # 10-23 08:00 → 10-30 09:00
     assert open_["reporter_masked"][0] == "张*三"
     with pytest.raises(PermissionError):
         cl.overdue_open(WALL, "320813", path=loop_db)
@@ -172,6 +184,8 @@ def test_rates_12345_per_town_and_month(loop_db):
     b = r["320813002"]                     # C: 1 h, solved, 基本满意
     assert (b["calls"], b["response_rate"], b["solve_rate"], b["satisfaction_rate"]) == (1, 1.0, 1.0, 1.0)
     assert a["town_name"] == "甲街道" and str(a["month"]) == "2026-10-01"
+    total = cl.rates_12345(FULL, "320813", **OCT, per_town=False, path=loop_db).to_dicts()
+    assert len(total) == 1 and total[0]["calls"] == 3 and total[0]["response_rate"] == pytest.approx(2 / 3)
 
 
 def test_resolution_rework_satisfaction(loop_db):

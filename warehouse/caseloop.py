@@ -82,38 +82,66 @@ def _now(path) -> datetime:
 
 def funnel(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), channels=(),
            path=None) -> pl.DataFrame:
-    """One row per main step: cases reaching it, conversion from and drop-off since the
-    previous step, and the selection's cases open and stuck at the step now (status = step),
-    with how many of those are past their deadline and the median hours they have waited."""
+    """One row per main step: the selection's cases reaching it, conversion from and drop-off
+    since the previous step, and the selection's cases open and stuck at the step now (status
+    = step) with how many are past their deadline and the median hours they have waited.
+    open_now_all / open_overdue_now_all: every open case at the step now, whenever reported
+    (same area and filters): the operational picture."""
     where, params = _selection(scope, area, start, end, case_types, categories, channels)
+    where_all, params_all = _selection(scope, area, None, None, case_types, categories, channels)
     now = _now(path)
-    reached = ", ".join(f"count({REACHED_COLUMN[s]}) AS r_{s}" for s in STEPS)
-    stuck = ", ".join(
-        f"count(*) FILTER (WHERE status = '{STATUS_OF_STEP[s]}') AS s_{s}, "
-        f"count(*) FILTER (WHERE status = '{STATUS_OF_STEP[s]}' AND {d.sql(d.OVERDUE)}) AS o_{s}, "
-        f"median((epoch_us(?::TIMESTAMP) - epoch_us({REACHED_COLUMN[s]})) / 3.6e9) "
-        f"FILTER (WHERE status = '{STATUS_OF_STEP[s]}') AS w_{s}"
-        for s in STEPS[:-1])
-    row = db.reader(path).sql(f"SELECT {reached}, {stuck} FROM {MART} WHERE {where}",
-                              params=[x for _ in STEPS[:-1] for x in (now, now)] + params).fetchall()[0]
-    names = [f"r_{s}" for s in STEPS] + [f"{k}_{s}" for s in STEPS[:-1] for k in "sow"]
-    v = dict(zip(names, row))
+    con = db.reader(path)
+    reached = con.sql(f"SELECT {', '.join(f'count({REACHED_COLUMN[s]})' for s in STEPS)} FROM {MART} "
+                      f"WHERE {where}", params=params).fetchall()[0]
+
+    def stuck(w: str, p: list) -> dict:
+        cols = ", ".join(
+            f"count(*) FILTER (WHERE status = '{STATUS_OF_STEP[s]}'), "
+            f"count(*) FILTER (WHERE status = '{STATUS_OF_STEP[s]}' AND {d.sql(d.OVERDUE)}), "
+            f"median((epoch_us(?::TIMESTAMP) - epoch_us({REACHED_COLUMN[s]})) / 3.6e9) "
+            f"FILTER (WHERE status = '{STATUS_OF_STEP[s]}')" for s in STEPS[:-1])
+        row = con.sql(f"SELECT {cols} FROM {MART} WHERE {w} AND {d.OPEN}",
+                      params=[now] * 2 * (len(STEPS) - 1) + p).fetchall()[0]
+        return {s: row[3 * i:3 * i + 3] for i, s in enumerate(STEPS[:-1])} | {"close": (0, 0, None)}
+
+    sel, every = stuck(where, params), stuck(where_all, params_all)
     rows = []
     for i, s in enumerate(STEPS):
-        n = v[f"r_{s}"]
-        prev = v[f"r_{STEPS[i - 1]}"] if i else None
+        n, prev = reached[i], reached[i - 1] if i else None
         rows.append({
-            "step": s, "reached": n,
-            "share_of_reported": n / v["r_report"] if v["r_report"] else None,
-            "conversion": (n / prev if prev else None) if i else None,
-            "drop_off": (prev - n) if i else None,
-            "stuck_now": v.get(f"s_{s}", 0) if s != "close" else 0,
-            "stuck_overdue_now": v.get(f"o_{s}", 0) if s != "close" else 0,
-            "stuck_median_hours": v.get(f"w_{s}"),
+            "step": s, "reached": n, "share_of_reported": n / reached[0] if reached[0] else None,
+            "conversion": (n / prev if prev else None) if i else None, "drop_off": (prev - n) if i else None,
+            "stuck_now": sel[s][0], "stuck_overdue_now": sel[s][1], "stuck_median_hours": sel[s][2],
+            "open_now_all": every[s][0], "open_overdue_now_all": every[s][1],
         })
     return pl.DataFrame(rows, schema={"step": pl.Utf8, "reached": pl.Int64, "share_of_reported": pl.Float64,
                                       "conversion": pl.Float64, "drop_off": pl.Int64, "stuck_now": pl.Int64,
-                                      "stuck_overdue_now": pl.Int64, "stuck_median_hours": pl.Float64})
+                                      "stuck_overdue_now": pl.Int64, "stuck_median_hours": pl.Float64,
+                                      "open_now_all": pl.Int64, "open_overdue_now_all": pl.Int64})
+
+
+def summary(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), channels=(),
+            path=None) -> dict:
+    """Headline figures of the selection: cases, closed share, overdue share (OVERDUE at now),
+    local resolution share (RESOLVED_LOCAL among RESOLVED) and satisfaction (SATISFIED among
+    RATED); plus open_now and open_overdue_now (OPEN, OPEN_OVERDUE) over every open case in
+    the area and filters, whenever reported."""
+    where, params = _selection(scope, area, start, end, case_types, categories, channels)
+    where_all, params_all = _selection(scope, area, None, None, case_types, categories, channels)
+    now = _now(path)
+    row = db.query(f"""
+        SELECT count(*) AS cases, count(closed_at) / nullif(count(*), 0) AS closed_share,
+               count(*) FILTER (WHERE {d.sql(d.OVERDUE)}) / nullif(count(*), 0) AS overdue_share,
+               count(*) FILTER (WHERE {d.RESOLVED_LOCAL}) / nullif(count(*) FILTER (WHERE {d.RESOLVED}), 0)
+                 AS local_share,
+               count(*) FILTER (WHERE {d.SATISFIED}) / nullif(count(*) FILTER (WHERE {d.RATED}), 0)
+                 AS satisfaction_rate
+        FROM {MART} WHERE {where}""", [now, *params], path).row(0, named=True)
+    open_now, open_overdue = db.reader(path).sql(
+        f"SELECT count(*) FILTER (WHERE {d.OPEN}), count(*) FILTER (WHERE {d.sql(d.OPEN_OVERDUE)}) "
+        f"FROM {MART} WHERE {where_all}", params=[now, *params_all]).fetchall()[0]
+    return row | {"open_now": open_now, "open_overdue_now": open_overdue, "local_target": LOCAL_TARGET,
+                  "as_of": now}
 
 
 # ---------------------------------------------------------------- dwell and deadlines
@@ -172,13 +200,15 @@ def overdue_open(scope: Scope, area=None, case_types=(), categories=(), channels
 # ---------------------------------------------------------------- 三率, resolution, rework, satisfaction
 
 
-def rates_12345(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), path=None
-                ) -> pl.DataFrame:
+def rates_12345(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(),
+                per_town: bool = True, path=None) -> pl.DataFrame:
     """12345 三率 per town and month (month of the call): 响应率 RESPONDED_12345 among calls,
-    解决率 SOLVED among closed calls with an answer, 满意率 SATISFIED among rated calls."""
+    解决率 SOLVED among closed calls with an answer, 满意率 SATISFIED among rated calls.
+    per_town=False: one row per month for the whole selection (town_code NULL)."""
     where, params = _selection(scope, area, start, end, case_types, categories, ("12345",), table="f.")
+    town = "f.town_code" if per_town else "NULL::VARCHAR"
     return db.query(f"""
-        SELECT f.town_code, any_value(a.name) AS town_name, f.month, count(*) AS calls,
+        SELECT {town} AS town_code, any_value(a.name) AS town_name, f.month, count(*) AS calls,
                count(*) FILTER (WHERE {d.RESPONDED_12345}) / count(*) AS response_rate,
                count(*) FILTER (WHERE f.closed_at IS NOT NULL AND {d.SOLVED})
                  / nullif(count(*) FILTER (WHERE f.closed_at IS NOT NULL AND citizen_resolved IS NOT NULL), 0)
@@ -186,7 +216,8 @@ def rates_12345(scope: Scope, area=None, start=None, end=None, case_types=(), ca
                count(*) FILTER (WHERE {d.SATISFIED}) / nullif(count(*) FILTER (WHERE {d.RATED}), 0)
                  AS satisfaction_rate
         FROM {MART} f LEFT JOIN area a ON a.code = f.town_code
-        WHERE {where} GROUP BY f.town_code, f.month ORDER BY f.month, f.town_code""", params, path)
+        WHERE {where} GROUP BY ALL ORDER BY f.month, town_code""", params, path
+                    ).with_columns(pl.col("town_name") if per_town else pl.lit(None, pl.Utf8).alias("town_name"))
 
 
 def resolution(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), channels=(),
