@@ -298,3 +298,24 @@ def test_new_data_appears_without_reload(small_db, chromium, artifacts, tmp_path
         assert page.evaluate("() => window.__marker") == 1, "the page was reloaded"
         (artifacts / "wall_refresh_latency.txt").write_text(f"{latency:.2f} s with refresh={refresh} s\n")
         page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_wall_soak(small_db, tmp_path, artifacts):
+    """Thirty minutes of refreshes (WALL_SOAK_MINUTES to change): no page errors; memory reported."""
+    import importlib.util
+    import json
+    import os
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "wall_soak", Path(__file__).resolve().parent.parent / "benchmarks" / "wall_soak.py")
+    soak = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(soak)
+    served = tmp_path / "soak.duckdb"
+    shutil.copyfile(small_db, served)
+    result = soak.soak(served, float(os.environ.get("WALL_SOAK_MINUTES", 30)), refresh=30, rotate=20)
+    (artifacts / "wall_soak.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+    assert result["exceptions_on_page"] == 0 and result["end"]["renders"] > 0

@@ -76,7 +76,7 @@ def _sources(step: int) -> dict:
     return {
         "headline": (ww.headline, ()), "shapes": (ww.shapes, ()), "heat": (ww.village_heat, (metric,)),
         "towns": (ww.town_cases, ()), "daily": (ww.daily_cases, ()), "ticker": (ww.ticker, ()),
-        "risk": (ww.warnings, ("risk",)), "opinion": (ww.warnings, ("opinion",)),
+        "risk": (ww.warnings, ("risk", lang())), "opinion": (ww.warnings, ("opinion", lang())),
         "fresh": (ww.freshness, ()),
     }
 
@@ -367,14 +367,20 @@ def css() -> str:
     return f'<style class="wall-aux">{CSS_FILE.read_text(encoding="utf-8")}</style>'
 
 
+# The browser ticks the seconds. A redraw puts the server's HH:MM back; the observer rewrites it
+# in the same task, before the next paint, so the clock never visibly changes format.
 CLOCK_JS = """<script class="wall-aux">
 (function () {
   if (window.__wallClock) return;
   const pad = n => String(n).padStart(2, "0");
-  window.__wallClock = setInterval(function () {
+  const tick = function () {
     const el = document.getElementById("wall-clock");
     const d = new Date();
-    if (el) el.textContent = pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
-  }, 1000);
+    const text = pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+    if (el && el.textContent !== text) el.textContent = text;
+  };
+  window.__wallClock = setInterval(tick, 1000);
+  new MutationObserver(tick).observe(document.body, {childList: true, subtree: true});
+  tick();
 })();
 </script>"""
