@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -107,7 +108,7 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory()
         path = Path(tmp.name) / f"{args.scale}.duckdb"
         t0 = time.perf_counter()
-        build(path, scale=args.scale, as_of=None if args.scale == "small" else None, show_progress=True)
+        build(path, scale=args.scale, as_of=datetime(2026, 11, 24, 10), show_progress=True)
         print(f"built {args.scale} demo in {time.perf_counter() - t0:.1f} s")
     con = db.reader(path)
     n_events = con.sql("SELECT count(*) FROM case_event").fetchall()[0][0]
@@ -123,8 +124,9 @@ def main() -> None:
     print(f"{'call':<18}{'cold ms':>10}{'warm ms':>10}")
     for k in cold:
         print(f"{k:<18}{cold[k] * 1000:>10.0f}{warm[k] * 1000:>10.0f}")
-    cold_total, warm_total = sum(cold.values()), sum(warm.values())
-    print(f"{'page total':<18}{cold_total * 1000:>10.0f}{warm_total * 1000:>10.0f}")
+    first = ("summary", "funnel")  # the tabs are lazy: a first view runs only these
+    print(f"{'first view':<18}{sum(cold[k] for k in first) * 1000:>10.0f}{sum(warm[k] for k in first) * 1000:>10.0f}")
+    print(f"{'all tabs':<18}{sum(cold.values()) * 1000:>10.0f}{sum(warm.values()) * 1000:>10.0f}")
     core = ("funnel", "dwell_by_type", "variants", "transitions")
     core_warm = sum(warm[k] for k in core)
     load, compute = naive_pandas(path, area, period)

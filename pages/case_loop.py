@@ -66,19 +66,20 @@ if case_id:
     st.title(t("cl.case.title", case_id=case_id))
     st.caption(f"{detail['case_type']} · {detail['category']} · {detail['source_channel']} · "
                f"{detail['town_name'] or ''} {detail['area_code']}")
-    cols = st.columns(5)
+    cols = st.columns(4)
     cols[0].metric(t("cl.col.status"), t(f"cl.status.{detail['status']}"))
-    cols[1].metric(t("cl.col.reported_at"), fmt.moment(detail["reported_at"]))
-    cols[2].metric(t("cl.case.deadline"), fmt.moment(detail["deadline_at"]),
-                   t("cl.col.is_overdue") if detail["overdue"] else None, delta_color="inverse")
-    cols[3].metric(t("cl.col.resolved_level"),
+    cols[1].metric(t("cl.col.is_overdue"), t("cl.yes") if detail["overdue"] else t("cl.no"))
+    cols[2].metric(t("cl.col.resolved_level"),
                    t(f"cl.level.{detail['resolved_level']}") if detail["resolved_level"] else "—")
-    cols[4].metric(t("cl.col.satisfaction"),
+    cols[3].metric(t("cl.col.satisfaction"),
                    t(f"cl.sat.{detail['satisfaction']}") if detail["satisfaction"] else "—")
     def plain(v) -> str:  # masked values contain '*': keep Markdown from reading it as emphasis
         return (v or "—").replace("*", "\\*")
 
-    st.markdown(f"**{t('cl.case.description')}**：{plain(detail['description'])}  \n"
+    st.markdown(f"**{t('cl.col.reported_at')}**：{fmt.moment(detail['reported_at'])} · "
+                f"**{t('cl.case.deadline')}**：{fmt.moment(detail['deadline_at'])} · "
+                f"**{t('cl.col.duration_h')}**：{fmt.num(detail['duration_h'], 1)}  \n"
+                f"**{t('cl.case.description')}**：{plain(detail['description'])}  \n"
                 f"**{t('cl.col.reporter_masked')}**：{plain(detail['reporter_masked'])} · "
                 f"{plain(detail['phone_masked'])}  \n"
                 f"**{t('cl.case.path')}**：{path_label(detail['variant']) if detail['variant'] else '—'}")
@@ -86,10 +87,12 @@ if case_id:
     st.subheader(t("cl.case.timeline"))
     if tl.height:
         fig = go.Figure(go.Scatter(
-            x=tl["occurred_at"].to_list(), y=[step_label(s) for s in tl["step"]], mode="lines+markers+text",
-            text=[u or "" for u in tl["unit"]], textposition="top center", marker={"size": 12, "color": "#2e75b6"},
+            x=tl["occurred_at"].to_list(), y=[step_label(s) for s in tl["step"]], mode="lines+markers",
+            hovertext=[u or "" for u in tl["unit"]], marker={"size": 12, "color": "#2e75b6"},
             line={"color": "#9dc3e6"}))
         fig.add_vline(x=detail["deadline_at"], line_dash="dash", line_color="#c00000")
+        fig.add_annotation(x=detail["deadline_at"], y=1, yref="paper", text=t("cl.case.deadline"),
+                           showarrow=False, font={"color": "#c00000"}, xanchor="right")
         fig.update_yaxes(categoryorder="array", categoryarray=[step_label(s) for s in
                          ("report", "accept", "dispatch", "escalate", "handle", "return", "verify", "close")])
         chart(fig, 380)
@@ -151,10 +154,11 @@ with tab["funnel"]:
             stuck = fun.filter(pl.col("step") != "close")
             y = [step_label(s) for s in stuck["step"]]
             fig = go.Figure([go.Bar(name=t("cl.col.open_now_all"), y=y, x=stuck["open_now_all"].to_list(),
-                                    orientation="h", marker_color="#9dc3e6", text=stuck["open_now_all"].to_list()),
+                                    orientation="h", marker_color="#9dc3e6", text=stuck["open_now_all"].to_list(),
+                                    textangle=0),
                              go.Bar(name=t("cl.col.open_overdue_now_all"), y=y,
                                     x=stuck["open_overdue_now_all"].to_list(), orientation="h",
-                                    marker_color="#c00000", text=stuck["open_overdue_now_all"].to_list())])
+                                    marker_color="#c00000", text=stuck["open_overdue_now_all"].to_list(), textangle=0)])
             fig.update_layout(title=t("cl.funnel.stuck_title"), barmode="group",
                               legend={"orientation": "h", "y": -0.15})
             fig.update_yaxes(autorange="reversed")
