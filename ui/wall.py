@@ -244,6 +244,16 @@ def _first(row: dict, names: tuple[str, ...]):
     return next((row[n] for n in names if row.get(n) is not None), None)
 
 
+def _warning_details(r: dict) -> list[str]:
+    out = []
+    if r.get("negative_share") is not None:
+        out.append(t("wall.warn.negative", pct=fmt.pct(r["negative_share"], 0)))
+    since = _first(r, ("started_at", "since", "date", "day"))
+    if since is not None:
+        out.append(t("wall.warn.since", date=f"{since:%m-%d}" if hasattr(since, "month") else since))
+    return out
+
+
 def warning_rows(df, missing: bool) -> str:
     if missing:
         return f'<div class="w-empty">{esc(t("wall.warn.missing"))}</div>'
@@ -253,12 +263,15 @@ def warning_rows(df, missing: bool) -> str:
     for r in df.head(6).iter_rows(named=True):
         level = _first(r, ("color", "colour", "warning_level", "level", "risk_level"))
         cls = LEVEL_CLASS.get(str(level).lower(), "") if level is not None else ""
-        label = t(f"wall.level.{cls}") if cls else esc(level or "")
-        name = _first(r, ("area_name", "village_name", "grid_name", "town_name", "name", "topic", "title"))
+        label = t(f"wall.level.{cls}") if cls else str(level or "")
+        name = _first(r, ("area_name", "village_name", "grid_name", "town_name", "name"))
+        topic = _first(r, ("topic", "title"))
+        name = " · ".join(str(x) for x in (topic, name) if x)
+        detail = r.get("main_drivers") or "  ".join(_warning_details(r))
         value = _first(r, ("risk_score", "score", "posts", "count", "value", "ratio"))
         shown = f"{value:.1f}" if isinstance(value, float) else esc(value if value is not None else "")
         rows.append(f'<div class="w-row"><span class="lvl {cls}">{esc(label)}</span>'
-                    f'<span class="type">{esc(name)}</span><span class="place">{esc(r.get("main_drivers") or "")}</span>'
+                    f'<span class="type">{esc(name)}</span><span class="place">{esc(detail)}</span>'
                     f'<span class="val">{shown}</span></div>')
     return f'<div class="w-rows">{"".join(rows)}</div>'
 

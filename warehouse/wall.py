@@ -171,7 +171,7 @@ def ticker(scope: Scope, n: int = TICKER_ROWS, path=None) -> pl.DataFrame:
 # Display columns a warning panel may use; anything else a provider returns is dropped.
 WARNING_COLUMNS = ("area_name", "name", "town_name", "village_name", "grid_name", "topic", "title",
                    "level", "color", "colour", "warning_level", "risk_level", "score", "risk_score",
-                   "posts", "count", "value", "ratio", "reason", "main_drivers", "since", "started_at", "date", "day")
+                   "posts", "count", "value", "ratio", "negative_share", "reason", "main_drivers", "since", "started_at", "date", "day")
 
 
 def _provider(module: str):
