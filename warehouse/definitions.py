@@ -39,6 +39,8 @@ CARE_GROUP_COLUMNS = {"lives_alone": "独居", "is_dibao": "低保", "is_disable
                       "is_left_behind": "留守儿童"}
 # Small cells of special groups (< 5) are suppressed everywhere they are shown or exported.
 SUPPRESS_BELOW = 5
+# An opinion post scored negative at load time (etl/opinion/sentiment.py).
+NEGATIVE_POST = "(sentiment = 'negative')"
 
 
 def sql(expr: str, now_sql: str = "?") -> str:

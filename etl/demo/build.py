@@ -27,6 +27,7 @@ from etl.demo.opinion import build_posts
 from etl.demo.population import build_persons, build_staff
 from etl.demo.registers import build_ssra, build_surveys
 from etl.identity import hash_key
+from etl.opinion.enrich import enrich_posts
 from warehouse import db, marts, schema
 
 ASSUMPTIONS = Path(__file__).with_name("assumptions.yaml")
@@ -63,7 +64,8 @@ def generate_county(cfg: dict, seed: int, now: datetime, key: bytes, county_code
     step()
     case_type, cases, events = build_cases(areas, persons, cfg, now, rng)
     step()
-    posts = build_posts(areas, cfg, now, rng)
+    # scored at load time like real posts: the generator's labels are truth for its templates only
+    posts = enrich_posts(build_posts(areas, cfg, now, rng), areas)
     step()
     ssra = build_ssra(areas, cfg, now, rng)
     surveys = build_surveys(areas, persons, cfg, now, rng)

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from etl.opinion.text import cut, normalise
 
@@ -38,14 +39,10 @@ def features(text: str, words: Iterable[str] | None = None) -> set[str]:
 
 @lru_cache(maxsize=1)
 def weights() -> dict[str, float]:
-    out: dict[str, float] = {}
-    with gzip.open(MODEL, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#"):
-                continue
-            feat, w = line.rstrip("\n").split("\t")
-            out[feat] = float(w)
-    return out
+    table = pl.read_csv(gzip.decompress(MODEL.read_bytes()), separator="\t", skip_rows=1,
+                        has_header=False, new_columns=["feature", "weight"], quote_char=None,
+                        schema_overrides={"feature": pl.Utf8, "weight": pl.Float64})
+    return dict(zip(table["feature"].to_list(), table["weight"].to_list()))
 
 
 def log_odds(text: str, words: Iterable[str] | None = None) -> float:
