@@ -181,7 +181,7 @@ with tab["dwell"]:
                                 marker_color="#2e75b6", texttemplate="%{y:.1f}"),
                          go.Bar(name=t("cl.col.p90_hours"), x=labels, y=overall["p90_hours"].to_list(),
                                 marker_color="#9dc3e6", texttemplate="%{y:.1f}")])
-        fig.update_layout(barmode="group", yaxis_title=t("cl.col.median_hours").split("(")[0] + " h")
+        fig.update_layout(barmode="group", yaxis_title=t("cl.hours"))
         chart(fig, 340)
         # options are the labels themselves (no format_func), mapped back to the grouping column
         by_options = {t("cl.dwell.by_type"): "case_type", t("cl.dwell.by_unit"): "responsible_unit"}
