@@ -123,7 +123,7 @@ def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str
             bad = pl.concat([checked.bad, more_bad])
             bar.update()
             res.loaded, res.updated = _write(con, kind, rows, ctx)
-            _quarantine(con, res, raw, bad, now)
+            _quarantine(con, res, raw, bad, now, prof.match(raw.frame.columns))
             res.outcome = "partial" if res.quarantined_total else "ok"
             res.message = _describe(raw, prof)
             marts.rebuild(con)
@@ -190,12 +190,20 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
     return frame.height - updated, updated
 
 
-def _quarantine(con, res: LoadResult, raw: RawTable, bad: pl.DataFrame, now: datetime) -> None:
+SENSITIVE = {"id_number": transforms.mask_id, "name": transforms.mask_name, "reporter": transforms.mask_name,
+             "author": transforms.mask_name, "phone": transforms.mask_phone}
+
+
+def _quarantine(con, res: LoadResult, raw: RawTable, bad: pl.DataFrame, now: datetime,
+                mapping: dict[str, str]) -> None:
+    """Bad rows with the raw row as JSON; ID numbers, names and phones in it are masked."""
     if bad.is_empty():
         return
     res.quarantined = dict(sorted(bad.group_by("reason_key").len().iter_rows(), key=lambda kv: -kv[1]))
     originals = [c for c in raw.frame.columns if c != LINE]
-    raw_json = raw.frame.join(bad.select(LINE), on=LINE, how="semi").select(
+    rows = raw.frame.join(bad.select(LINE), on=LINE, how="semi")
+    rows = rows.with_columns(SENSITIVE[f](h).alias(h) for f, h in mapping.items() if f in SENSITIVE)
+    raw_json = rows.select(
         LINE, pl.struct(originals).struct.json_encode().alias("raw_row"))
     q = (bad.join(raw_json, on=LINE, how="left").sort(LINE).select(
         pl.lit(res.run_id).alias("run_id"), pl.lit(res.file).alias("file_name"),

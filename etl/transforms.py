@@ -37,6 +37,15 @@ def mask_phone(col: str) -> pl.Expr:
                        + d.str.slice(-4, 4)))
 
 
+def mask_id(col: str) -> pl.Expr:
+    """ID number as shown in quarantine: region code and last 4 kept (320813********123X)."""
+    s = pl.col(col).str.strip_chars()
+    n = s.str.len_chars()
+    stars = s.str.replace_all(".", "*")
+    return (pl.when(n.is_null() | (n == 0)).then(None).when(n <= 10).then(stars)
+            .otherwise(s.str.slice(0, 6) + stars.str.slice(0, n - 10) + s.str.slice(-4, 4)))
+
+
 def hmac_hex(values: pl.Series, key: bytes, length: int | None = None) -> pl.Series:
     """HMAC-SHA256 per value (the only per-row Python step: hashing must be keyed)."""
     out = [None if v is None else hmac.new(key, v.encode("utf-8"), hashlib.sha256).hexdigest()[:length]

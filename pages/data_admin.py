@@ -1,10 +1,95 @@
-"""data page: placeholder until its issue lands."""
+"""数据管理: load runs, quarantined rows (by file and reason, raw rows, XLSX to fix) and
+data freshness per table. Queries live in warehouse/admin.py; this page only draws."""
 
+from datetime import timedelta
+
+import polars as pl
 import streamlit as st
 
+from ui import fmt
+from ui.cache import call
+from ui.download import buttons
 from ui.filters import sidebar
-from ui.i18n import t
+from ui.freshness import banner
+from ui.i18n import lang, t
+from warehouse import admin, meta
 
-sidebar()
+f = sidebar(show_period=False)
 st.title(t("page.data"))
-st.info(t("page.coming"))
+st.caption(t("data.caption"))
+banner()
+
+
+def outcome(col: str = "outcome") -> pl.Expr:
+    return pl.col(col).replace_strict({k: t(f"data.outcome.{k}") for k in ("ok", "partial", "failed", "skipped")},
+                                      default=pl.col(col), return_dtype=pl.Utf8)
+
+
+def when(col: str) -> pl.Expr:
+    return pl.col(col).dt.strftime("%Y-%m-%d %H:%M").fill_null("—")
+
+
+# ---- headline: the last 30 days of loads (wall clock: loads happen in real time)
+runs = call(admin.recent_runs, f.scope, limit=500)
+recent = runs.filter(pl.col("started_at") >= pl.lit(call(meta.data_now)) - timedelta(days=30)) \
+    .filter(pl.col("kind") != "demo")
+cols = st.columns(4)
+cols[0].metric(t("data.runs_30d"), fmt.num(recent.height))
+cols[1].metric(t("data.rows_30d"), fmt.num(int(recent["rows_read"].sum() or 0)))
+cols[2].metric(t("data.quarantined_30d"), fmt.num(int(recent["rows_quarantined"].sum() or 0)))
+cols[3].metric(t("data.failed_30d"), fmt.num(recent.filter(pl.col("outcome") == "failed").height))
+
+# ---- freshness per table
+st.subheader(t("data.freshness"))
+fresh = call(admin.freshness_by_table, f.scope)
+st.dataframe(fresh.select(
+    pl.col("table_name").map_elements(lambda x: t(f"data.table.{x}"), return_dtype=pl.Utf8).alias(t("data.col.table")),
+    pl.col("domain").map_elements(lambda x: t(f"domain.{x}"), return_dtype=pl.Utf8).alias(t("data.col.domain")),
+    pl.col("rows").alias(t("data.col.rows")),
+    when("newest_data").alias(t("data.col.newest")),
+    when("last_loaded").alias(t("data.col.last_loaded")),
+    outcome("last_outcome").alias(t("data.col.last_outcome")),
+), hide_index=True, width="stretch")
+
+# ---- recent runs
+st.subheader(t("data.runs"))
+if runs.is_empty():
+    st.info(t("data.no_runs"))
+else:
+    st.dataframe(runs.head(50).select(
+        when("started_at").alias(t("data.col.started")),
+        pl.col("file_name").fill_null(t("data.demo_build")).alias(t("data.col.file")),
+        pl.col("kind").alias(t("data.col.kind")), outcome().alias(t("data.col.outcome")),
+        pl.col("rows_read").alias(t("data.col.read")), pl.col("rows_loaded").alias(t("data.col.loaded")),
+        pl.col("rows_updated").alias(t("data.col.updated")),
+        pl.col("rows_quarantined").alias(t("data.col.quarantined")),
+        pl.col("seconds").alias(t("data.col.seconds")), pl.col("run_by").alias(t("data.col.by")),
+        pl.col("message").alias(t("data.col.message")),
+    ), hide_index=True, width="stretch")
+    buttons(runs, "etl_runs")
+
+# ---- quarantine: by file and reason, then the raw rows of one group
+st.subheader(t("data.quarantine"))
+try:
+    summary = call(admin.quarantine_summary, f.scope)
+except PermissionError:
+    st.info(t("data.quarantine_denied"))
+    st.stop()
+if summary.is_empty():
+    st.success(t("data.quarantine_none"))
+    st.stop()
+st.dataframe(summary.select(
+    pl.col("file_name").alias(t("data.col.file")), pl.col("kind").alias(t("data.col.kind")),
+    pl.col("reason_zh" if lang() == "zh" else "reason_key").alias(t("data.col.reason")),
+    pl.col("rows").alias(t("data.col.rows")), pl.col("first_line").alias(t("data.col.first_line")),
+    pl.col("last_line").alias(t("data.col.last_line")), when("quarantined_at").alias(t("data.col.when")),
+), hide_index=True, width="stretch")
+groups = summary.select("file_name", "reason_key", "reason_zh", "rows").rows()
+pick = st.selectbox(t("data.pick"), range(len(groups)),
+                    format_func=lambda i: f"{groups[i][0]} · {groups[i][2]}（{groups[i][3]}）", key="data_pick")
+file_name, reason_key = groups[pick][0], groups[pick][1]
+table = call(admin.quarantine_table, f.scope, file_name, reason_key).rename({"file_name": t("data.col.file"), "line_no": t("data.col.line"),
+                                           "column_name": t("data.col.column"), "reason_zh": t("data.col.reason")})
+st.caption(t("data.raw_rows", n=fmt.num(table.height)))
+st.dataframe(table, hide_index=True, width="stretch")
+buttons(table, f"quarantine_{file_name.rsplit('.', 1)[0]}_{reason_key}", key="quarantine_rows")

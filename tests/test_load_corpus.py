@@ -90,7 +90,10 @@ def test_quarantine_keeps_line_and_raw_row(template, tmp_path):
     assert res.exit_code == 1
     (file_name, line, column, reason, raw), = row
     assert (file_name, line, column, reason) == ("persons_bad_check_digit.csv", 3, "id_number", "id_check_digit")
-    assert json.loads(raw)["姓名"] == "张某2"  # the raw row as read, so a clerk can fix it
+    raw = json.loads(raw)  # the raw row as read, so a clerk can find and fix it …
+    assert raw["网格编码"] == "320813001001001" and raw["人口类型"] == "户籍"
+    assert raw["姓名"] == "张*2" and raw["联系电话"] == "138****0002"  # … with personal data masked
+    assert raw["公民身份号码"].startswith("320813********") and len(raw["公民身份号码"]) == 18
 
 
 def test_missing_columns_message_names_missing_and_found(template, tmp_path):
