@@ -86,18 +86,18 @@ with tabs[0]:
         st.success(t("risk.no_warnings"))
     else:
         table = warn.select(
-            pl.col("area_name").alias(t("risk.grid")), pl.col("village_name").alias(t("risk.village")),
-            pl.col("town_name").alias(t("risk.town")),
+            pl.col("area_name").alias(t("risk.grid")),
             pl.col("level").replace_strict({k: level_name(k) for k in LEVEL_KEY}).alias(t("risk.level")),
             pl.col("score").round(2).alias(t("risk.score")),
-            pl.col("previous_score").round(2).alias(t("risk.previous")),
             pl.col("change").round(2).alias(t("risk.change")),
-            pl.col("rank").alias(t("risk.rank")),
-            pl.col("reason").replace_strict({k: t(f"risk.reason.{k}") for k in ("rise", "entered", "level")})
-            .alias(t("risk.reason")),
             pl.col("main_drivers").alias(t("risk.main_drivers")),
             ("/grid?grid=" + pl.col("area_code") + "&area=" + pl.col("area_code") + f"&lang={lang}")
             .alias(t("risk.profile")),
+            pl.col("reason").replace_strict({k: t(f"risk.reason.{k}") for k in ("rise", "entered", "level")})
+            .alias(t("risk.reason")),
+            pl.col("town_name").alias(t("risk.town")),
+            pl.col("previous_score").round(2).alias(t("risk.previous")),
+            pl.col("rank").alias(t("risk.rank")),
             pl.col("area_code").alias("code"),
         )
         st.caption(t("risk.warning_help", rise=call(risk.config)["warning_rise"]))
@@ -228,11 +228,11 @@ with tabs[4]:
     lv = cfg["levels"]
     st.markdown(t("risk.method_levels", y=lv["yellow"], o=lv["orange"], r=lv["red"], rise=cfg["warning_rise"]))
     mt = call(risk.method_table, lang)
-    st.dataframe(mt.select(
+    st.table(mt.select(
         pl.col("driver").alias(t("risk.driver")), pl.col("dimension").alias(t("risk.dimension")),
         pl.col("dimension_weight").alias(t("risk.dimension_weight")),
         pl.col("weight_in_dimension").round(3).alias(t("risk.weight_in_dimension")),
         pl.col("effective_weight").round(3).alias(t("risk.weight")),
         pl.col("window_months").alias(t("risk.window")),
-        pl.col("definition").alias(t("risk.definition"))), hide_index=True, width="stretch")
+        pl.col("definition").alias(t("risk.definition"))).to_pandas().set_index(t("risk.driver")))
     st.caption(t("risk.method_config"))

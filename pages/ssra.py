@@ -58,14 +58,14 @@ with tabs[0]:
         pl.col("ssra_id").alias(t("ssra.id")), pl.col("project_name").alias(t("ssra.project")),
         pl.col("project_type").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.type")),
         pl.col("area_name").alias(t("ssra.area")),
-        pl.col("submitted_at").alias(t("ssra.submitted")), pl.col("decided_at").alias(t("ssra.decided")),
-        pl.col("legality").alias(t("ssra.legality")), pl.col("rationality").alias(t("ssra.rationality")),
-        pl.col("feasibility").alias(t("ssra.feasibility")),
-        pl.col("controllability").alias(t("ssra.controllability")),
         pl.col("risk_level").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.level")),
         pl.col("decision").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.decision")),
         pl.col("status").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.status")),
+        pl.col("submitted_at").alias(t("ssra.submitted")), pl.col("decided_at").alias(t("ssra.decided")),
         pl.col("days_to_decision").alias(t("ssra.days")),
+        pl.col("legality").alias(t("ssra.legality")), pl.col("rationality").alias(t("ssra.rationality")),
+        pl.col("feasibility").alias(t("ssra.feasibility")),
+        pl.col("controllability").alias(t("ssra.controllability")),
     )
     st.caption(t("ssra.rows", n=fmt.num(table.height)))
     dates = {t(k): st.column_config.DateColumn(format="YYYY-MM-DD") for k in ("ssra.submitted", "ssra.decided")}

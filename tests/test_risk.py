@@ -307,8 +307,6 @@ def test_risk_in_chromium(app_url, chromium, artifacts):
     page = open_ready(chromium, app_url + "/risk?area=320813&grain=month&period=2026-10&lang=zh", "风险研判")
     page.screenshot(path=str(artifacts / "risk_1440x1000.png"), timeout=120_000)
     assert "红色网格" in page.inner_text("body")
-    click_tab(page, "单网格解读", artifacts / "risk_explain_1440x1000.png")
-    click_tab(page, "敏感性分析", artifacts / "risk_sensitivity_1440x1000.png")
     click_tab(page, "回测检验", artifacts / "risk_backtest_1440x1000.png")
     assert "AUC" in page.inner_text("body")
     page.close()

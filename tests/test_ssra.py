@@ -121,6 +121,5 @@ def test_ssra_in_chromium(app_url, chromium, artifacts):
                       "社会稳定风险评估")
     page.screenshot(path=str(artifacts / "ssra_1440x1000.png"), timeout=120_000)
     assert "应评尽评率" in page.inner_text("body")
-    click_tab(page, "等级×决策", artifacts / "ssra_matrix_1440x1000.png")
     click_tab(page, "覆盖率与时效", artifacts / "ssra_coverage_1440x1000.png")
     page.close()
