@@ -23,6 +23,8 @@ from warehouse.periods import shift
 
 PLOTLY = {"displaylogo": False}
 PAGE_SIZE = 50
+# case ids link to their timeline (/cases?case=…); the link shows the id itself
+CASE_LINK = st.column_config.LinkColumn(display_text=r"case=(.*)$")
 STEP_COLOURS = ["#1f4e79", "#2e75b6", "#4a90c8", "#74a9d8", "#9dc3e6", "#c5dbef"]
 
 f = sidebar()
@@ -217,9 +219,9 @@ with tab["overdue"]:
             oo = call(cl.overdue_open, f.scope, f.area_code, types, categories, channels)
             if oo.height:
                 view = translate(oo, "status", "cl.status").with_columns(
-                    ("cases?case=" + pl.col("case_id")).alias("link"))
+                    ("cases?case=" + pl.col("case_id")).alias("case_id"))
                 st.dataframe(rename(view), hide_index=True, width="stretch", height=320,
-                             column_config={t("cl.col.link"): st.column_config.LinkColumn(display_text="↗"),
+                             column_config={t("cl.col.case_id"): CASE_LINK,
                                             t("cl.col.hours_over"): st.column_config.NumberColumn(format="%.0f")})
                 buttons(oo, "overdue_open", key="overdue_open")
             else:
@@ -341,9 +343,9 @@ with tab["list"]:
                         offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
             view = (translate(translate(rows, "status", "cl.status"), "resolved_level", "cl.level")
                     .rename({"overdue": "is_overdue"})
-                    .with_columns(("cases?case=" + pl.col("case_id")).alias("link")))
+                    .with_columns(("cases?case=" + pl.col("case_id")).alias("case_id")))
             st.dataframe(rename(view), hide_index=True, width="stretch", height=420,
-                         column_config={t("cl.col.link"): st.column_config.LinkColumn(display_text="↗"),
+                         column_config={t("cl.col.case_id"): CASE_LINK,
                                         t("cl.col.duration_h"): st.column_config.NumberColumn(format="%.1f")})
             buttons(rows, f"cases_{f.period.key}_p{page}", key="cases")
             st.caption(t("cl.list.export_note"))
