@@ -562,11 +562,12 @@ def monte_carlo(mm: np.ndarray, zs: np.ndarray, cfg: dict | None = None, runs: i
 
 
 def _ranks_desc(scores: np.ndarray) -> np.ndarray:
-    """Rank 1 = highest score, per column (ties broken by order; fine for bands)."""
-    order = np.argsort(-scores, axis=0, kind="stable")
+    """Rank 1 = highest score, per column (ties broken by grid order; fine for bands)."""
+    by_run = np.ascontiguousarray(-scores.T)              # runs × grids: rows sort in cache
+    order = np.argsort(by_run, axis=1, kind="stable")
     ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(1, scores.shape[0] + 1)[:, None], axis=0)
-    return ranks
+    np.put_along_axis(ranks, order, np.arange(1, scores.shape[0] + 1)[None, :], axis=1)
+    return ranks.T
 
 
 def _month_matrices(m: date, path=None) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
