@@ -93,14 +93,16 @@ def header_row(rows: list[list[str]], known: set[str] | None = None) -> int:
     return next(i for i, r in enumerate(sample) if filled(r) == widest)
 
 
-def read_csv_text(text: str, known: set[str] | None = None) -> tuple[pl.DataFrame, str, int]:
-    lines = text.splitlines()[:TITLE_SCAN_ROWS + 5]
+def read_csv_text(text: str, known: set[str] | None = None, utf8: bytes | None = None
+                  ) -> tuple[pl.DataFrame, str, int]:
+    """Parse decoded CSV text; `utf8`, when given, is the same text as UTF-8 bytes (no copy)."""
+    lines = text[:200_000].splitlines()[:TITLE_SCAN_ROWS + 5]
     if not any(line.strip() for line in lines):
         raise FileNotLoadable("empty file")
     delim = sniff_delimiter(lines)
     sample = list(csv.reader(lines, delimiter=delim))
     skip = header_row(sample, known)
-    frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), separator=delim, skip_rows=skip,
+    frame = pl.read_csv(io.BytesIO(utf8 if utf8 is not None else text.encode("utf-8")), separator=delim, skip_rows=skip,
                         infer_schema=False, truncate_ragged_lines=True,
                         quote_char='"', raise_if_empty=False)
     frame = _unique_headers(frame)
@@ -214,5 +216,8 @@ def read_file(path: str | Path, sheet: str | None = None, known: set[str] | None
     if b"\x00" in data[:4096]:
         raise FileNotLoadable("binary file (UTF-16 or not text): save as CSV UTF-8")
     text, enc = decode(data)
-    frame, delim, header_line = read_csv_text(text, known)
+    utf8 = None
+    if enc.startswith("utf-8") and "gbk" not in enc:  # polars can take the bytes as they are
+        utf8 = memoryview(data)[3:] if enc == "utf-8-sig" else data
+    frame, delim, header_line = read_csv_text(text, known, utf8)
     return RawTable(frame, enc, delim, None, header_line)

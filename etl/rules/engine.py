@@ -40,9 +40,9 @@ def typed(f) -> pl.Expr:
     """The field's text column parsed to its type (null where it does not parse)."""
     c = f.name
     if f.type == "datetime":
-        return parse.datetime_parsed(f"__norm_{c}").alias(c)
+        return pl.col(f"__dt_{c}").alias(c)
     if f.type == "date":
-        return parse.date_parsed(f"__norm_{c}").alias(c)
+        return pl.col(f"__dt_{c}").dt.date().alias(c)
     expr = {"int": parse.int_, "float": parse.float_, "bool": parse.bool_, "quarter": parse.quarter_}.get(f.type)
     if expr is not None:
         return expr(c).alias(c)
@@ -114,11 +114,14 @@ def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[pl.Expr]:
             flag(pl.col(s) < pl.max_horizontal([pl.col(p) for p in present[:i]]), "steps_out_of_order", s)
     if spec.kind == "case_events":
         flag(~pl.col("case_id").is_in(ctx.case_ids.implode()), "unknown_case", "case_id")
-        earlier = pl.col("occurred_at").cum_max().shift(1).over("case_id", order_by=["seq", LINE])
-        flag(pl.col("occurred_at") < earlier, "steps_out_of_order", "occurred_at")
+        # rows are sorted by case and seq here: any step earlier than the one before it breaks the order
+        same_case = pl.col("case_id") == pl.col("case_id").shift(1)
+        flag(same_case & (pl.col("occurred_at") < pl.col("occurred_at").shift(1)), "steps_out_of_order", "occurred_at")
     keys = [k for k in spec.file_key if k in raw.columns]
     if keys:
-        flag(~pl.struct(keys).is_first_distinct(), "duplicate_key", keys[0])
+        key = pl.col(keys[0]) if len(keys) == 1 else pl.concat_str([pl.col(k).cast(pl.Utf8) for k in keys],
+                                                                     separator=SEP, ignore_nulls=True)
+        flag(~key.is_first_distinct(), "duplicate_key", keys[0])
     return out
 
 
@@ -133,7 +136,7 @@ def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
     present = [f for f in spec.fields if f.name in raw.columns]
     frame = raw.select(LINE, *[f.name for f in present]).with_columns(
         *[pl.col(f.name).alias(f"__raw_{f.name}") for f in present],
-        *[parse.datetime_text(f.name).alias(f"__norm_{f.name}") for f in present
+        *[parse.parse_datetime(raw[f.name]).alias(f"__dt_{f.name}") for f in present
           if f.type in ("datetime", "date", "quarter")])
     frame = frame.with_columns(typed(f) for f in present)
     if spec.kind == "case_events":
@@ -141,10 +144,13 @@ def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
             pl.col("seq").fill_null(pl.int_range(1, pl.len() + 1).over("case_id", order_by=LINE))
             if "seq" in frame.columns else
             pl.int_range(1, pl.len() + 1).over("case_id", order_by=LINE).alias("seq"))
+        frame = frame.sort("case_id", "seq", LINE)
     exprs = checks(spec, frame, ctx)
     frame = frame.with_columns(pl.coalesce(exprs).alias(REASON) if exprs else pl.lit(None, pl.Utf8).alias(REASON))
     bad = frame.filter(pl.col(REASON).is_not_null()).select(
         LINE, pl.col(REASON).str.split_exact(SEP, 1).struct.rename_fields(["reason_key", "column_name"])
     ).unnest(REASON)
     good = frame.filter(pl.col(REASON).is_null()).select(LINE, *[f.name for f in present])
+    if spec.kind == "case_events":
+        good = good.sort(LINE)
     return Validated(good, bad.select(LINE, "column_name", "reason_key"))
