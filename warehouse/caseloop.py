@@ -3,7 +3,7 @@ rework, satisfaction, process variants, channels, the case list and one case's t
 
 Everything is computed here, once, from `mart_case_flow` (one row per case, built from
 `case_event` by warehouse/marts/20_case_flow.sql) and, for per-transition times, from
-`case_event` itself. A selection is: the viewer's scope, an area (code prefix), cases
+`mart_case_transition` (one row per consecutive event pair, 20_case_transition.sql). A selection is: the viewer's scope, an area (code prefix), cases
 REPORTED in [start, end) (half-open, like periods.Period), and optional case types,
 categories and source channels. "Now" (open, stuck, overdue) is meta.data_now().
 
@@ -291,20 +291,13 @@ def variants(scope: Scope, area=None, start=None, end=None, case_types=(), categ
 def transitions(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), channels=(),
                 path=None) -> pl.DataFrame:
     """Directly-follows transitions between consecutive events of a case (a performance
-    DFG): from_step, to_step, how often, and mean / median hours between the two events."""
+    DFG): from_step, to_step, how often, and mean / median hours between the two events.
+    Reads mart_case_transition (one row per consecutive event pair)."""
     where, params = _selection(scope, area, start, end, case_types, categories, channels)
     return db.query(f"""
-        WITH e AS (
-            SELECT step, occurred_at,
-                   lead(step) OVER w AS to_step, lead(occurred_at) OVER w AS to_at
-            FROM case_event
-            WHERE case_id IN (SELECT case_id FROM {MART} WHERE {where})
-            WINDOW w AS (PARTITION BY case_id ORDER BY seq))
-        SELECT step AS from_step, to_step, count(*) AS n,
-               avg((epoch_us(to_at) - epoch_us(occurred_at)) / 3.6e9) AS mean_hours,
-               median((epoch_us(to_at) - epoch_us(occurred_at)) / 3.6e9) AS median_hours
-        FROM e WHERE to_step IS NOT NULL GROUP BY ALL ORDER BY n DESC, from_step, to_step""",
-                    params, path)
+        SELECT from_step, to_step, count(*) AS n, avg(hours) AS mean_hours, median(hours) AS median_hours
+        FROM mart_case_transition WHERE {where}
+        GROUP BY from_step, to_step ORDER BY n DESC, from_step, to_step""", params, path)
 
 
 def case_durations(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(),
