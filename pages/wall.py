@@ -20,7 +20,12 @@ st.html(wall.CLOCK_JS, unsafe_allow_javascript=True)
 def live() -> None:
     step = p.step()
     data, stale = wall.load(step)
-    st.html(wall.render(data, stale, p, step, datetime.now()))
+    try:
+        markup = wall.render(data, stale, p, step, datetime.now())
+        st.session_state["wall_html"] = markup
+    except Exception:  # odd data must not put a traceback on the wall: keep the last good one
+        markup = st.session_state.get("wall_html", "")
+    st.html(markup)
 
 
 live()

@@ -174,6 +174,12 @@ def test_wall_page_via_view_param_and_navigation(small_db):
         assert not at.sidebar.selectbox  # the wall never draws the global filters
 
 
+def test_paused_wall_shows_the_panel_named_in_the_url(small_db):
+    body = _wall_html(open_page("home", view="wall", play="0", panel="1"))
+    assert 'data-play="0"' in body and 'data-metric="open"' in body and 'data-kind="opinion"' in body
+    assert "轮播已暂停" in body
+
+
 def test_wall_in_english(small_db):
     at = open_page("home", view="wall", lang="en")
     assert not at.exception
