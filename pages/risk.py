@@ -81,6 +81,17 @@ with tabs[0]:
                           legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
         st.plotly_chart(fig, config=PLOTLY, width="stretch")
 
+    tr = call(risk.trend, f.scope, f.area_code)
+    if tr.height:
+        fig = go.Figure()
+        for lv in risk.LEVELS:
+            part = tr.filter(pl.col("level") == lv)
+            fig.add_bar(x=part["month"], y=part["grids"], name=level_name(lv), marker_color=LEVEL_COLOUR[lv])
+        fig.update_layout(barmode="stack", title=t("risk.trend_title"), height=300, xaxis_tickformat="%Y-%m",
+                          yaxis_title=t("risk.grids"), margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                          legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.5})
+        st.plotly_chart(fig, config=PLOTLY, width="stretch")
+
     st.subheader(t("risk.warning_title"))
     if warn.height == 0:
         st.success(t("risk.no_warnings"))
