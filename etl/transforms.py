@@ -154,21 +154,22 @@ def opinion(df: pl.DataFrame, ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def enrich_opinion(df: pl.DataFrame, ctx) -> pl.DataFrame:
-    """Rows without sentiment go through etl.opinion.enrich_posts when that module exists."""
+    """Rows without sentiment go through etl.opinion.enrich.enrich_posts (sentiment, topic,
+    keywords, linked place) when that module exists; otherwise columns load as given."""
     if importlib.util.find_spec("etl.opinion") is None:
         return df
     try:
-        from etl.opinion import enrich_posts
+        from etl.opinion.enrich import enrich_posts
     except ImportError:
         return df
     if "sentiment" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.Utf8).alias("sentiment"))
     lacking = df.filter(pl.col("sentiment").is_null())
-    if lacking.is_empty():
+    if lacking.is_empty() or ctx.con is None:
         return df
-    enriched = enrich_posts(lacking.drop(LINE), ctx.con)
-    enriched = enriched.with_columns(lacking[LINE])
-    keep = [c for c in df.columns if c in enriched.columns]
+    areas = ctx.con.sql("SELECT code, name, level, parent_code, lon, lat FROM area").pl()
+    enriched = enrich_posts(lacking, areas)
+    keep = [c for c in enriched.columns if c in df.columns or c in ("sentiment_score", "keywords", "topic")]
     return pl.concat([df.filter(pl.col("sentiment").is_not_null()), enriched.select(keep)],
                      how="diagonal_relaxed").sort(LINE)
 

@@ -151,3 +151,15 @@ def test_cli_json_summary_and_exit_codes(wh, capsys):
 def test_cli_help_runs():
     run = subprocess.run([sys.executable, "-m", "etl", "load", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0 and "--kind" in run.stdout and "--sheet" in run.stdout
+
+
+def test_opinion_rows_without_sentiment_are_enriched(wh, tmp_path):
+    f = tmp_path / "posts.csv"
+    f.write_text("信息编号,来源平台,发布时间,内容,情感倾向\n"
+                 "P1,微博,2025-05-01 10:00,高良涧街道路灯坏了好久没人修，太差了,\n"
+                 "P2,微信,2025-05-01 11:00,今天天气不错,正面\n", encoding="utf-8")
+    res = load_file(f, "opinion", wh)
+    assert res.exit_code == 0, res.message
+    got = dict(rows(wh, "SELECT post_id, sentiment FROM opinion_post"))
+    assert got["P2"] == "positive"               # given sentiment kept
+    assert got["P1"] in ("negative", "neutral", "positive")  # filled by etl.opinion when present
