@@ -1,6 +1,8 @@
 """舆情监测: volume and sentiment over time, spike warnings with their places and posts, hot
 topics and keywords, handling status, and the post list. All figures come from warehouse.opinion."""
 
+import json
+
 import plotly.express as px
 import polars as pl
 import pydeck as pdk
@@ -14,7 +16,6 @@ from ui.freshness import banner
 from ui.i18n import t
 from warehouse import areas, opinion
 
-LEVEL_ICON = {"红": "🔴", "橙": "🟠", "黄": "🟡", "蓝": "🔵"}
 LEVEL_RGB = {"红": [220, 38, 38], "橙": [234, 120, 20], "黄": [230, 190, 20], "蓝": [37, 99, 235]}
 PLOT = {"displaylogo": False}
 
@@ -47,7 +48,6 @@ if w.is_empty():
     st.success(t("opinion.no_warnings"), icon=":material/check_circle:")
 else:
     shown = w.with_columns(
-        pl.col("level").replace_strict(LEVEL_ICON, default="").add(" ").add(pl.col("level")).alias("level"),
         pl.col("kind").replace_strict({k: t(f"opinion.kind.{k}") for k in ("volume", "negative")}),
     ).select(
         pl.col("level").alias(t("opinion.col.level")), pl.col("topic").alias(t("opinion.col.topic")),
@@ -58,11 +58,13 @@ else:
         pl.col("peak_z").alias(t("opinion.col.peak_z")),
         pl.col("baseline_median").alias(t("opinion.col.baseline")))
     st.dataframe(shown, hide_index=True, use_container_width=True, column_config={
-        t("opinion.col.neg_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+        t("opinion.col.neg_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+        t("opinion.col.started"): st.column_config.DateColumn(format="YYYY-MM-DD"),
+        t("opinion.col.last"): st.column_config.DateColumn(format="YYYY-MM-DD")})
     buttons(w, "opinion_warnings", key="dl_warnings")
     options = list(range(w.height))
     pick = st.selectbox(t("opinion.pick_warning"), options, format_func=lambda i: (
-        f"{LEVEL_ICON.get(w['level'][i], '')} {w['area_name'][i]} · {w['topic'][i]} · "
+        f"[{w['level'][i]}] {w['area_name'][i]} · {w['topic'][i]} · "
         f"{fmt.day(w['started_at'][i])}"))
     warn = w.row(pick, named=True)
     places = call(opinion.warning_places, f.scope, warn["topic"], warn["area_code"], warn["started_at"])
@@ -72,15 +74,19 @@ else:
         if places.height:
             pts = places.with_columns(radius=(pl.col("posts").sqrt() * 120).clip(150, 2500)).to_dicts()
             colour = LEVEL_RGB.get(warn["level"], [37, 99, 235])
+            shapes = call(areas.areas, f.scope, parent=warn["area_code"], with_geometry=True)
+            outlines = {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "geometry": json.loads(g), "properties": {}}
+                for g in shapes["geometry"].to_list() if g]}
             view = pdk.ViewState(longitude=float(places["lon"].mean()), latitude=float(places["lat"].mean()),
                                  zoom=10.5)
             st.pydeck_chart(pdk.Deck(
-                layers=[pdk.Layer("ScatterplotLayer", pts, get_position=["lon", "lat"],
+                layers=[pdk.Layer("GeoJsonLayer", outlines, stroked=True, filled=True,
+                                  get_fill_color=[245, 245, 240, 255], get_line_color=[150, 150, 150],
+                                  line_width_min_pixels=1),
+                        pdk.Layer("ScatterplotLayer", pts, get_position=["lon", "lat"],
                                   get_radius="radius", get_fill_color=colour + [170], pickable=True,
-                                  stroked=True, get_line_color=[40, 40, 40], line_width_min_pixels=1),
-                        pdk.Layer("TextLayer", pts, get_position=["lon", "lat"], get_text="place_text",
-                                  get_size=14, get_color=[30, 30, 30], get_pixel_offset=[0, -18],
-                                  character_set="auto")],
+                                  stroked=True, get_line_color=[40, 40, 40], line_width_min_pixels=1)],
                 initial_view_state=view, map_style=None,
                 tooltip={"text": "{place_text}: {posts}"}), height=320)
     with right:
@@ -159,8 +165,7 @@ with tab_handling:
         st.info(t("opinion.no_handling"))
     else:
         st.dataframe(h.select(
-            pl.col("level").replace_strict(LEVEL_ICON, default="").add(" ").add(pl.col("level"))
-            .alias(t("opinion.col.level")),
+            pl.col("level").alias(t("opinion.col.level")),
             pl.col("topic").alias(t("opinion.col.topic")), pl.col("area_name").alias(t("opinion.col.area")),
             pl.col("status").alias(t("opinion.col.status")), pl.col("posts").alias(t("opinion.col.posts")),
             pl.col("median_days").round(1).alias(t("opinion.col.days"))),
