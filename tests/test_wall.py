@@ -329,3 +329,13 @@ def test_wall_soak(small_db, tmp_path, artifacts):
     result = soak.soak(served, float(os.environ.get("WALL_SOAK_MINUTES", 30)), refresh=30, rotate=20)
     (artifacts / "wall_soak.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
     assert result["exceptions_on_page"] == 0 and result["end"]["renders"] > 0
+
+
+def test_town_scope_narrows_every_wall_figure(small_db):
+    town = db.Scope(("320813103",), person_level=False, name="town-wall")
+    tick = ww.ticker(town, n=30, path=small_db)
+    assert tick.height == 30 and set(tick["town"]) == {"岔河镇"}
+    heat = ww.village_heat(town, path=small_db)
+    assert heat.height > 0 and all(c.startswith("320813103") for c in heat["code"])
+    county = ww.headline(WALL, path=small_db)
+    assert 0 < ww.headline(town, path=small_db)["open"] < county["open"]

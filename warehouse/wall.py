@@ -219,21 +219,21 @@ def freshness(scope: Scope, path=None) -> dict:
 # ---------------------------------------------------------------- named datasets
 
 
-def _aggregate(scope: Scope) -> Scope:
-    """The same areas, aggregates only (exports of the wall's datasets never widen a scope)."""
-    return Scope(scope.areas, person_level=False, name=f"{scope.name}-aggregate")
+def _aggregate(scope: Scope, area: str | None = None) -> Scope:
+    """The same areas (or the one asked for, already checked against the scope), aggregates only."""
+    return Scope((area,) if area else scope.areas, person_level=False, name=f"{scope.name}-aggregate")
 
 
 @dataset("wall_village_heat", "Wall: cases in the last 7 days per village (aggregate)")
 def _ds_village_heat(scope, area=None, start=None, end=None, path=None):
-    return village_heat(_aggregate(scope), path=path)
+    return village_heat(_aggregate(scope, area), path=path)
 
 
 @dataset("wall_ticker", "Wall: latest cases as headers (type, village, minute, status)")
 def _ds_ticker(scope, area=None, start=None, end=None, path=None):
-    return ticker(_aggregate(scope), path=path)
+    return ticker(_aggregate(scope, area), path=path)
 
 
 @dataset("wall_daily_cases", "Wall: cases per day, last 14 days")
 def _ds_daily(scope, area=None, start=None, end=None, path=None):
-    return daily_cases(_aggregate(scope), path=path)
+    return daily_cases(_aggregate(scope, area), path=path)
