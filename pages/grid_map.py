@@ -30,9 +30,10 @@ banner()
 months = call(geo.months)
 first_month = max((m for m in months if m <= f.period.start), default=months[0])
 last_month = max((m for m in months if m < f.period.end), default=months[-1])
-c1, c2, c3, c4 = st.columns([2, 3, 2, 2])
+c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
 overlay = c1.segmented_control(t("map.overlay"), list(geo.OVERLAYS), default="blue", key="map_overlay",
-                               format_func=lambda o: t(f"map.overlay.{o}"), required=True)
+                               format_func=lambda o: t(f"map.overlay.{o}"), required=True,
+                               help=t("map.overlay.help"))
 allowed = geo.available_metrics(level)
 metric_options = [m for m in geo.OVERLAYS[overlay] if m in allowed]
 metric = c2.selectbox(t("map.metric"), metric_options, key=f"map_metric_{overlay}_{level}",

@@ -10,7 +10,7 @@ from ui import fmt
 from ui import map as umap
 from ui.cache import call
 from ui.download import buttons
-from ui.filters import sidebar
+from ui.filters import set_area, sidebar
 from ui.freshness import banner
 from ui.i18n import t
 from warehouse import geo, meta
@@ -21,7 +21,12 @@ PLOTLY = {"displaylogo": False}
 
 f = sidebar()
 wanted = st.query_params.get("grid", "")
-grid = wanted if len(wanted) == 15 and wanted.isdigit() else (f.area_code if f.level == "grid" else "")
+if len(wanted) == 15 and wanted.isdigit() and wanted != f.area_code and f.scope.allows_area(wanted):
+    # ?grid= hands over to the global area filter once, so the sidebar and the page agree
+    set_area(wanted)
+    del st.query_params["grid"]
+    st.rerun()
+grid = f.area_code if f.level == "grid" else ""
 if not grid:
     st.title(t("page.grid"))
     st.info(t("grid.pick"), icon=":material/grid_on:")
@@ -58,6 +63,7 @@ with left:
     frame = umap.frame_row(call(geo.outline, f.scope, grid[:12]))
     st.pydeck_chart(umap.polygon_deck(rows, umap.label_rows(shapes), umap.view_for(shapes, 700, 360), frame),
                     height=360, key="grid_inset")
+    st.caption(t("grid.inset_note"))
     if st.button(t("grid.to_map"), icon=":material/map:", key="grid_to_map"):
         st.switch_page("pages/grid_map.py", query_params={"area": grid, "lang": f.lang})
 with right:

@@ -168,7 +168,7 @@ def polygon_rows(shapes: pl.DataFrame, values: pl.DataFrame, metric: str, edges:
     return rows
 
 
-def view_for(shapes: pl.DataFrame, width: int = 1100, height: int = 620) -> pdk.ViewState:
+def view_for(shapes: pl.DataFrame, width: int = 850, height: int = 620) -> pdk.ViewState:
     """Centre and zoom that fit every outline."""
     xs, ys = [], []
     for g in shapes["geometry"].to_list():
@@ -239,7 +239,7 @@ def polygon_deck(rows: list[dict], labels: list[dict], view: pdk.ViewState,
                                 line_width_min_pixels=2, pickable=False))
     layers.append(pdk.Layer("PolygonLayer", id="areas", data=rows, get_polygon="polygon",
                             get_fill_color="fill", get_line_color="line", get_line_width="width",
-                            line_width_units="pixels", line_width_min_pixels=1, stroked=True,
+                            line_width_units='"pixels"', line_width_min_pixels=1, stroked=True,
                             filled=True, pickable=True, auto_highlight=True))
     layers.append(text_layer(labels))
     return pdk.Deck(layers=layers, initial_view_state=view, map_style=None, tooltip=TOOLTIP)
@@ -247,8 +247,9 @@ def polygon_deck(rows: list[dict], labels: list[dict], view: pdk.ViewState,
 
 def text_layer(labels: list[dict]) -> pdk.Layer:
     return pdk.Layer("TextLayer", id="labels", data=labels, get_position="position", get_text="text",
-                     get_size=13, get_color=[20, 20, 20, 255], character_set="auto",
-                     font_family='"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif',
+                     get_size=13, get_color=[20, 20, 20, 255], character_set='"auto"',
+                     # quoted: pydeck turns bare strings into accessor functions
+                     font_family="'Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif'",
                      background=True, get_background_color=[255, 255, 255, 180],
                      background_padding=[3, 1], pickable=False)
 
