@@ -171,9 +171,32 @@ def _leave_legacy_pages_mode() -> None:
         st.rerun()
 
 
+FILTER_PARAMS = ("lang", "area", "grain", "period", "from", "to")
+
+
+def _follow_url() -> None:
+    """Back/forward: Streamlit reruns with the older URL. When the URL's filters differ from
+    the ones this session last wrote, the URL wins (applied before the widgets are drawn)."""
+    written = st.session_state.get("_qp_written")
+    now = {k: v for k, v in st.query_params.to_dict().items() if k in FILTER_PARAMS}
+    if written is None or not now or now == written:
+        return
+    if now.get("lang") in ("zh", "en"):
+        st.session_state["lang"] = now["lang"]
+    if now.get("area", "").isdigit():
+        st.session_state["_pending_area"] = now["area"]
+    if now.get("grain") in GRAINS:
+        st.session_state["f_grain"] = now["grain"]
+    if now.get("period"):
+        st.session_state["f_period"] = now["period"]
+    if now.get("from") and now.get("to"):
+        st.session_state["f_range"] = (date.fromisoformat(now["from"]), date.fromisoformat(now["to"]))
+
+
 def sidebar(show_area: bool = True, show_period: bool = True) -> Filters:
     """Draw the global filters and return them; also writes them to the URL."""
     _leave_legacy_pages_mode()
+    _follow_url()
     lang = init_language()
     scope = current_scope()
     _restore()
@@ -192,5 +215,6 @@ def sidebar(show_area: bool = True, show_period: bool = True) -> Filters:
             ("lang", "area", "grain", "period", "from", "to")}
     if st.query_params.to_dict() != keep | params:
         st.query_params.from_dict(keep | params)
+    st.session_state["_qp_written"] = params
     _keep()
     return Filters(area, period, scope, lang)
