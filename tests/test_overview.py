@@ -61,14 +61,41 @@ def test_picking_a_town_narrows_the_area(small_db):
 @pytest.mark.browser
 @pytest.mark.xdist_group("browser")
 def test_overview_in_chromium(app_url, chromium, artifacts):
-    from tests.browser import shot, wait_ready
+    from tests.browser import shot
 
     page = shot(chromium, app_url + "/overview?grain=month&period=2026-10&lang=zh",
                 artifacts / "overview_1440x900.png")
-    wait_ready(page)  # a deep link on a fresh server reruns once (ui.filters): shoot the settled page
+    settle(page)  # a deep link on a fresh server reruns once (ui.filters): shoot the settled page
     page.screenshot(path=str(artifacts / "overview_1440x900.png"))
     assert "领导总览" in page.inner_text("h1")
     page.set_viewport_size({"width": 1440, "height": 3400})  # the app scrolls inside itself
     page.wait_for_timeout(2500)
     page.screenshot(path=str(artifacts / "overview_full.png"))
+
+    # clicking a town's bar narrows the global area filter; back and forward follow the URL
+    bars = page.locator(".js-plotly-plot .bars path")
+    box = bars.nth(bars.count() - 1).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    settle(page)
+    town = area_in(page.url)
+    assert len(town) == 9 and "洪泽区" not in page.inner_text("h1")
+    page.go_back()
+    settle(page)
+    assert area_in(page.url) == "320813" and page.inner_text("h1").startswith("洪泽区")
+    page.go_forward()
+    settle(page)
+    assert area_in(page.url) == town
     page.close()
+
+
+def settle(page):
+    from tests.browser import wait_ready
+
+    page.wait_for_timeout(1500)
+    wait_ready(page)
+
+
+def area_in(url: str) -> str:
+    from urllib.parse import parse_qs, urlparse
+
+    return parse_qs(urlparse(url).query)["area"][0]
