@@ -14,6 +14,7 @@ import streamlit as st
 
 from ui import fmt
 from ui.cache import call
+from ui.i18n import lang as i18n_lang
 from ui.i18n import t
 from warehouse import areas as wa
 from warehouse import meta
@@ -153,9 +154,9 @@ def _period_label(p: Period) -> str:
         return fmt.month(p.start)
     if p.grain == "quarter":
         q = (p.start.month - 1) // 3 + 1
-        return f"{p.start.year}年第{q}季度" if st.session_state.get("lang") == "zh" else f"{p.start.year} Q{q}"
+        return f"{p.start.year}年第{q}季度" if i18n_lang() == "zh" else f"{p.start.year} Q{q}"
     if p.grain == "year":
-        return f"{p.start.year}年" if st.session_state.get("lang") == "zh" else str(p.start.year)
+        return f"{p.start.year}年" if i18n_lang() == "zh" else str(p.start.year)
     return p.key
 
 
