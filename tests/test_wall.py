@@ -84,7 +84,7 @@ def test_headline_matches_hand_count(hand_db):
 
 
 def test_map_trend_and_ticker_match_hand_count(hand_db):
-    heat = {m: ww.village_heat(WALL, m, path=hand_db)["value"].to_list() for m in ww.MAP_METRICS}
+    heat = {m: ww.village_heat(WALL, m, path=hand_db)["value"].to_list() for m in ("cases_7d", "open", "open_overdue")}
     assert heat == {"cases_7d": [3], "open": [3], "open_overdue": [2]}
     towns = ww.town_cases(WALL, path=hand_db)
     assert towns.select("name", "cases", "open").rows() == [("甲镇", 3, 3)]
@@ -329,6 +329,15 @@ def test_wall_soak(small_db, tmp_path, artifacts):
     result = soak.soak(served, float(os.environ.get("WALL_SOAK_MINUTES", 30)), refresh=30, rotate=20)
     (artifacts / "wall_soak.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
     assert result["exceptions_on_page"] == 0 and result["end"]["renders"] > 0
+
+
+def test_risk_map_is_the_highest_grid_score_per_village(small_db):
+    risk = pytest.importorskip("warehouse.risk")
+    grids = risk.grid_scores(WALL, None, path=small_db)
+    top = grids.sort("score", descending=True).row(0, named=True)
+    heat = ww.village_heat(WALL, "risk", path=small_db)
+    assert set(heat.columns) == {"code", "name", "town_code", "value"}
+    assert heat.filter(pl.col("code") == top["area_code"][:12])["value"][0] == pytest.approx(top["score"])
 
 
 def test_town_scope_narrows_every_wall_figure(small_db):

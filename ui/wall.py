@@ -159,19 +159,23 @@ def short_place(name: str | None) -> str:
     return name
 
 
-def svg_map(shapes, heat) -> str:
+def svg_map(shapes, heat, metric: str = "") -> str:
+    if heat is None and metric == "risk":  # warehouse.risk not there yet
+        return f'<div class="w-empty">{esc(t("wall.warn.missing"))}</div>'
     if shapes is None or heat is None or not shapes.height:
         return f'<div class="w-empty">{esc(t("wall.nodata"))}</div>'
     by_level = {lv: shapes.filter(shapes["level"] == lv) for lv in ("county", "town", "village")}
     outline = by_level["county"] if by_level["county"].height else by_level["town"]
     proj = Projection([r for g in outline["geometry"] for r in _rings(g)])
     values = dict(zip(heat["code"], heat["value"]))
+    low = min(values.values(), default=0) if heat.schema["value"].is_float() else 0
     top = max(values.values(), default=0) or 1
     parts = [f'<svg viewBox="-20 -20 {proj.w + 40:.0f} {proj.h + 40:.0f}" preserveAspectRatio="xMidYMid meet" '
              f'xmlns="http://www.w3.org/2000/svg" font-family="{SVG_FONT}">']
     for code, geom in zip(by_level["village"]["code"], by_level["village"]["geometry"]):
         v = values.get(code, 0)
-        parts.append(f'<path d="{proj.path(_rings(geom))}" fill="{ramp(v / top) if v else "#0c2547"}" '
+        fill = ramp((v - low) / ((top - low) or 1)) if v else "#0c2547"
+        parts.append(f'<path d="{proj.path(_rings(geom))}" fill="{fill}" '
                      'stroke="#0a1d3a" stroke-width="1.2"/>')
     for geom in by_level["town"]["geometry"]:
         parts.append(f'<path d="{proj.path(_rings(geom))}" fill="none" stroke="#5fb8ff" '
@@ -359,7 +363,7 @@ def render(data: dict, stale: list[str], p: WallParams, step: int, now: datetime
  </div>
  <div class="w-panel w-map" data-panel="map" data-metric="{metric}">
   <h2>{esc(t("wall.map"))}<span class="sub">{esc(t("wall.metric." + metric))}</span></h2>
-  <div class="w-body">{svg_map(data.get("shapes"), data.get("heat"))}</div>
+  <div class="w-body">{svg_map(data.get("shapes"), data.get("heat"), metric)}</div>
   <div class="legend"><span>{esc(t("wall.legend.low"))}</span><span class="ramp"></span>
    <span>{esc(t("wall.legend.high"))}</span></div>
   <div class="dots">{dots}</div>

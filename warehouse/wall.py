@@ -25,7 +25,7 @@ PERSON_COLUMNS = frozenset({
     "content", "author_hash", "case_id", "post_id", "response_id", "place_text", "keywords", "lon", "lat",
     "birth_month", "grid_code", "area_code",
 })
-MAP_METRICS = ("cases_7d", "open", "open_overdue")
+MAP_METRICS = ("cases_7d", "open", "open_overdue", "risk")
 RATE_WINDOW_DAYS = 30   # 12345 三率 over the last 30 days of the data's clock
 TICKER_ROWS = 10
 RISK_LEVELS_SHOWN = ("红", "橙", "red", "orange")
@@ -110,6 +110,8 @@ def village_heat(scope: Scope, metric: str = "cases_7d", path=None) -> pl.DataFr
     require_wall_scope(scope)
     if metric not in MAP_METRICS:
         raise ValueError(f"metric must be one of {MAP_METRICS}")
+    if metric == "risk":
+        return village_risk(scope, path=path)
     now = _now(path)
     cond = {"cases_7d": "c.reported_at >= ?::TIMESTAMP - INTERVAL 7 DAY", "open": d.OPEN,
             "open_overdue": d.sql(d.OPEN_OVERDUE)}[metric]
@@ -119,6 +121,25 @@ def village_heat(scope: Scope, metric: str = "cases_7d", path=None) -> pl.DataFr
         FROM area v LEFT JOIN cases c ON substr(c.area_code, 1, 12) = v.code
         WHERE v.level = 'village' AND {scope.area_clause('v.code') if scope.areas else 'TRUE'}
         GROUP BY ALL ORDER BY v.code""", params=[now] * cond.count("?"), path=path))
+
+
+def village_risk(scope: Scope, path=None) -> pl.DataFrame | None:
+    """One row per village: the highest grid risk score (warehouse.risk, latest month) in it.
+
+    None while warehouse.risk does not provide grid_scores.
+    """
+    require_wall_scope(scope)
+    try:
+        grid_scores = importlib.import_module("warehouse.risk").grid_scores
+    except (ImportError, AttributeError):
+        return None
+    grids = grid_scores(scope, None, path=path)
+    villages = db.query(f"""SELECT code, name, parent_code AS town_code FROM area WHERE level = 'village'
+        AND {scope.area_clause('code') if scope.areas else 'TRUE'} ORDER BY code""", path=path)
+    per_village = (grids.group_by(pl.col("area_code").str.slice(0, 12).alias("code"))
+                   .agg(pl.col("score").max().alias("value")))
+    return assert_aggregate_only(villages.join(per_village, on="code", how="left")
+                                 .with_columns(pl.col("value").fill_null(0.0)))
 
 
 def town_cases(scope: Scope, days: int = 7, path=None) -> pl.DataFrame:
