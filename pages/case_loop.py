@@ -244,7 +244,8 @@ with tab["rates"]:
             per_town = call(cl.rates_12345, f.scope, **sel)
             st.dataframe(rename(per_town.drop("town_code")), hide_index=True, width="stretch", height=280,
                          column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="percent")
-                                        for c in ("response_rate", "solve_rate", "satisfaction_rate")})
+                                        for c in ("response_rate", "solve_rate", "satisfaction_rate")}
+                         | {t("cl.col.month"): st.column_config.DateColumn(format="YYYY-MM")})
             buttons(per_town, "rates_12345", key="rates")
         else:
             st.info(t("cl.rates.none"))
@@ -253,15 +254,15 @@ with tab["rates"]:
         towns = res.filter(pl.col("town_code").is_not_null())
         left, right = st.columns([3, 2])
         with left:
-            fig = px.bar(towns.to_pandas(), x="town_name", y="local_share", color="meets_target",
-                         color_discrete_map={True: "#2e75b6", False: "#c00000"}, text="local_share",
-                         labels={"town_name": "", "local_share": t("cl.col.local_share")})
-            fig.add_hline(y=cl.LOCAL_TARGET, line_dash="dash", line_color="#444",
+            fig = px.bar(towns.sort("local_share").to_pandas(), y="town_name", x="local_share", orientation="h",
+                         color="meets_target", color_discrete_map={True: "#2e75b6", False: "#c00000"},
+                         text="local_share", labels={"town_name": "", "local_share": t("cl.col.local_share")})
+            fig.add_vline(x=cl.LOCAL_TARGET, line_dash="dash", line_color="#444",
                           annotation_text=t("cl.level.target"))
-            fig.update_traces(texttemplate="%{text:.1%}")
-            fig.update_yaxes(tickformat=".0%", range=[min(0.8, (towns["local_share"].min() or 0.8) - 0.02), 1.0])
+            fig.update_traces(texttemplate="%{text:.1%}", textangle=0)
+            fig.update_xaxes(tickformat=".0%", range=[min(0.8, (towns["local_share"].min() or 0.8) - 0.02), 1.01])
             fig.update_layout(showlegend=False)
-            chart(fig, 340)
+            chart(fig, 60 + 28 * max(towns.height, 4))
         with right:
             total = res.filter(pl.col("town_code").is_null())
             if total.height:
@@ -271,18 +272,20 @@ with tab["rates"]:
                 fig = px.pie(mix.to_pandas(), names="level", values="cases", hole=0.5,
                              color_discrete_sequence=["#2e75b6", "#9dc3e6", "#c00000"])
                 chart(fig, 340)
-        st.dataframe(rename(res.drop("town_code")), hide_index=True, width="stretch",
+        total_label = t("cl.total")
+        st.dataframe(rename(res.with_columns(pl.col("town_name").fill_null(total_label)).drop("town_code", "target")),
+                     hide_index=True, width="stretch",
                      column_config={t("cl.col.local_share"): st.column_config.NumberColumn(format="percent")})
         buttons(res, "resolution_level", key="resolution")
-        left, right = st.columns([3, 2])
+        st.subheader(t("cl.rework.title"))
+        rw = call(cl.rework, f.scope, **sel_ch)
+        st.dataframe(rename(rw.with_columns(pl.col("case_type").fill_null(total_label))), hide_index=True,
+                     width="stretch", height=300,
+                     column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="percent")
+                                    for c in ("return_rate", "escalation_rate")})
+        buttons(rw, "rework", key="rework")
+        left, _ = st.columns([2, 3])
         with left:
-            st.subheader(t("cl.rework.title"))
-            rw = call(cl.rework, f.scope, **sel_ch)
-            st.dataframe(rename(rw), hide_index=True, width="stretch", height=300,
-                         column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="percent")
-                                        for c in ("return_rate", "escalation_rate")})
-            buttons(rw, "rework", key="rework")
-        with right:
             st.subheader(t("cl.sat.title"))
             sm = call(cl.satisfaction_mix, f.scope, **sel_ch)
             fig = px.pie(translate(sm, "satisfaction", "cl.sat").to_pandas(), names="satisfaction", values="cases",
