@@ -318,12 +318,14 @@ with tab["channels"]:
     if tab["channels"].open:
         ch = call(cl.channels, f.scope, **sel)
         st.subheader(t("cl.channels.title"))
-        fig = px.bar(ch.to_pandas(), x="source_channel", y="cases", text="cases", color="overdue_share",
+        shown = translate(ch, "source_channel", "cl.ch")
+        fig = px.bar(shown.to_pandas(), x="source_channel", y="cases", text="cases", color="overdue_share",
                      color_continuous_scale="OrRd", labels={"source_channel": "", "cases": t("cl.col.cases"),
                                                              "overdue_share": t("cl.col.overdue_share")})
         fig.update_coloraxes(colorbar_tickformat=".0%")
+        fig.update_traces(textangle=0)
         chart(fig, 320)
-        st.dataframe(rename(ch), hide_index=True, width="stretch",
+        st.dataframe(rename(shown), hide_index=True, width="stretch",
                      column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="percent")
                                     for c in ("share", "closed_share", "overdue_share", "satisfaction_rate",
                                               "local_share", "return_rate")}
