@@ -336,8 +336,9 @@ def test_risk_map_is_the_highest_grid_score_per_village(small_db):
     grids = risk.grid_scores(WALL, None, path=small_db)
     top = grids.sort("score", descending=True).row(0, named=True)
     heat = ww.village_heat(WALL, "risk", path=small_db)
-    assert set(heat.columns) == {"code", "name", "town_code", "value"}
-    assert heat.filter(pl.col("code") == top["area_code"][:12])["value"][0] == pytest.approx(top["score"])
+    assert set(heat.columns) == {"code", "name", "town_code", "value", "level"}
+    row = heat.filter(pl.col("code") == top["area_code"][:12]).row(0, named=True)
+    assert row["value"] == pytest.approx(top["score"]) and row["level"] == top["level"]
 
 
 def test_town_scope_narrows_every_wall_figure(small_db):

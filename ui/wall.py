@@ -26,6 +26,7 @@ from warehouse.db import WALL
 
 CSS_FILE = Path(__file__).with_name("wall.css")
 WARNING_KINDS = ("risk", "opinion")
+LEVEL_FILL = {"blue": "#2f6fd6", "yellow": "#e8c33a", "orange": "#ff8a1f", "red": "#ff3b3b"}
 SVG_FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"
 HEAT_RAMP = ("#0f2f57", "#1679c4", "#38d6ff", "#ffd23f", "#ff9a2e", "#ff4d4f")
 LEVEL_CLASS = {"红": "red", "红色": "red", "red": "red", "橙": "orange", "橙色": "orange", "orange": "orange",
@@ -169,12 +170,15 @@ def svg_map(shapes, heat, metric: str = "") -> str:
     proj = Projection([r for g in outline["geometry"] for r in _rings(g)])
     values = dict(zip(heat["code"], heat["value"]))
     low = min(values.values(), default=0) if heat.schema["value"].is_float() else 0
+    levels = dict(zip(heat["code"], heat["level"])) if "level" in heat.columns else {}
     top = max(values.values(), default=0) or 1
     parts = [f'<svg viewBox="-20 -20 {proj.w + 40:.0f} {proj.h + 40:.0f}" preserveAspectRatio="xMidYMid meet" '
              f'xmlns="http://www.w3.org/2000/svg" font-family="{SVG_FONT}">']
     for code, geom in zip(by_level["village"]["code"], by_level["village"]["geometry"]):
         v = values.get(code, 0)
         fill = ramp((v - low) / ((top - low) or 1)) if v else "#0c2547"
+        if levels:  # risk: the warning colours themselves, never a relative ramp
+            fill = LEVEL_FILL.get(LEVEL_CLASS.get(str(levels.get(code)).lower(), ""), "#0c2547")
         parts.append(f'<path d="{proj.path(_rings(geom))}" fill="{fill}" '
                      'stroke="#0a1d3a" stroke-width="1.2"/>')
     for geom in by_level["town"]["geometry"]:
@@ -280,6 +284,14 @@ def warning_rows(df, missing: bool) -> str:
     return f'<div class="w-rows">{"".join(rows)}</div>'
 
 
+def legend(metric: str) -> str:
+    if metric == "risk":
+        return "".join(f'<span class="swatch" style="background:{LEVEL_FILL[c]}"></span><span>{esc(t("wall.level." + c))}</span>'
+                       for c in ("blue", "yellow", "orange", "red"))
+    return (f'<span>{esc(t("wall.legend.low"))}</span><span class="ramp"></span>'
+            f'<span>{esc(t("wall.legend.high"))}</span>')
+
+
 def _kpi(label: str, value: str, note: str = "", cls: str = "", key: str = "") -> str:
     return (f'<div class="w-kpi {cls}" data-kpi="{key}"><div class="label">{esc(label)}</div>'
             f'<div class="value">{esc(value)}</div><div class="note">{esc(note)}</div></div>')
@@ -364,8 +376,7 @@ def render(data: dict, stale: list[str], p: WallParams, step: int, now: datetime
  <div class="w-panel w-map" data-panel="map" data-metric="{metric}">
   <h2>{esc(t("wall.map"))}<span class="sub">{esc(t("wall.metric." + metric))}</span></h2>
   <div class="w-body">{svg_map(data.get("shapes"), data.get("heat"), metric)}</div>
-  <div class="legend"><span>{esc(t("wall.legend.low"))}</span><span class="ramp"></span>
-   <span>{esc(t("wall.legend.high"))}</span></div>
+  <div class="legend">{legend(metric)}</div>
   <div class="dots">{dots}</div>
  </div>
  <div class="w-col w-right">

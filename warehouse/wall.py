@@ -124,7 +124,7 @@ def village_heat(scope: Scope, metric: str = "cases_7d", path=None) -> pl.DataFr
 
 
 def village_risk(scope: Scope, path=None) -> pl.DataFrame | None:
-    """One row per village: the highest grid risk score (warehouse.risk, latest month) in it.
+    """One row per village: the highest grid risk score in it and that grid's level (蓝黄橙红).
 
     None while warehouse.risk does not provide grid_scores.
     """
@@ -137,7 +137,8 @@ def village_risk(scope: Scope, path=None) -> pl.DataFrame | None:
     villages = db.query(f"""SELECT code, name, parent_code AS town_code FROM area WHERE level = 'village'
         AND {scope.area_clause('code') if scope.areas else 'TRUE'} ORDER BY code""", path=path)
     per_village = (grids.group_by(pl.col("area_code").str.slice(0, 12).alias("code"))
-                   .agg(pl.col("score").max().alias("value")))
+                   .agg(pl.col("score").max().alias("value"),
+                        pl.col("level").sort_by("score").last().alias("level")))
     return assert_aggregate_only(villages.join(per_village, on="code", how="left")
                                  .with_columns(pl.col("value").fill_null(0.0)))
 
