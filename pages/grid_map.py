@@ -22,7 +22,8 @@ from warehouse.periods import shift
 
 f = sidebar()
 names = call(wa.names)
-level, parent = geo.map_level(f.area_code)
+all_grids = f.level in ("county", "town") and st.toggle(t("map.all_grids"), key="map_all_grids")
+level, parent = geo.map_level(f.area_code, "grid" if all_grids else None)
 st.title(f"{names.get(parent, parent)} · {t('page.map')}")
 banner()
 
@@ -68,8 +69,9 @@ if level == "grid":
     st.caption(t("map.opinion_grid_note"))
 
 # ---------------------------------------------------------------- map
-values = call(geo.map_values, f.scope, f.area_code, start, end)
-shapes = call(geo.polygons, f.scope, f.area_code)
+shown_level = level if all_grids else None
+values = call(geo.map_values, f.scope, f.area_code, start, end, level=shown_level)
+shapes = call(geo.polygons, f.scope, f.area_code, level=shown_level)
 frame = umap.frame_row(call(geo.outline, f.scope, parent))
 view = umap.view_for(shapes)
 st.caption(t("map.showing", parent=names.get(parent, parent), level=t(f"map.level.{level}"),
@@ -81,7 +83,7 @@ if mode == "polygons":
     edges = umap.bin_edges(values[metric], metric, binning)
     rows = umap.polygon_rows(shapes, values, metric, edges, palette,
                              value_label=f"{t(f'map.metric.{metric}')}（{unit}）", rank_label=t("map.rank"))
-    deck = umap.polygon_deck(rows, umap.label_rows(shapes), view, frame)
+    deck = umap.polygon_deck(rows, [] if all_grids else umap.label_rows(shapes), view, frame)
     legend = umap.legend_rows(edges, metric, palette)
     legend_title = f"{t(f'map.metric.{metric}')}<br>（{unit}）"
 else:
@@ -98,7 +100,7 @@ else:
 
 with map_col:
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", height=620,
-                            key=f"map_chart_{f.area_code}_{mode}")
+                            key=f"map_chart_{f.area_code}_{mode}_{level}")
 legend_col.html(umap.legend_html(legend_title, legend, t("map.no_data")))
 if level != "town" and legend_col.button(t("map.up"), icon=":material/arrow_upward:", key="map_up"):
     set_area(parent[:6] if len(parent) == 9 else parent[:9])

@@ -89,6 +89,14 @@ def test_map_values_equal_an_independent_polars_computation(small_db, base, area
     assert got["cases"].sum() > 0
 
 
+def test_every_grid_of_a_town_at_once_equals_village_by_village(small_db):
+    town = geo.map_values(FULL, "320813001", *OCT, path=small_db, level="grid").sort("code")
+    one_by_one = pl.concat([geo.map_values(FULL, v, *OCT, path=small_db)
+                            for v in town["parent_code"].unique().sort()]).sort("code")
+    assert town.height > 100 and town.equals(one_by_one)
+    assert geo.polygons(FULL, "320813001", path=small_db, level="grid")["code"].to_list() == town["code"].to_list()
+
+
 def test_rank_among_siblings(small_db):
     v = geo.map_values(FULL, "320813", *OCT, path=small_db)
     top = v.sort("cases_per_1k", descending=True)

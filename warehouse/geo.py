@@ -33,12 +33,18 @@ RULE_WORKERS, RULE_VOLUNTEERS = 1, 2
 SPECIAL_ANY = "(" + " OR ".join(definitions.SPECIAL_GROUP_COLUMNS) + ")"
 
 
-def map_level(area_code: str) -> tuple[str, str]:
-    """(level of the areas shown, their parent code) for the chosen area."""
-    level = wa.level_of(_digits(area_code))
-    if level == "grid":
+def map_level(area_code: str, level: str | None = None) -> tuple[str, str]:
+    """(level of the areas shown, the code they all lie under) for the chosen area.
+
+    level=None: the children of the area (a grid shows its village's grids). A deeper level,
+    e.g. "grid" under a county, shows every area of that level inside it.
+    """
+    own = wa.level_of(_digits(area_code))
+    if own == "grid":
         return "grid", area_code[:12]
-    return wa.child_level(level), area_code
+    if level and wa.LEVELS.index(level) > wa.LEVELS.index(own):
+        return level, area_code
+    return wa.child_level(own), area_code
 
 
 def _as_datetime(d: date | datetime) -> datetime:
@@ -71,15 +77,17 @@ def _risk(scope: Scope, parent: str, length: int, start, end, path) -> pl.DataFr
             .agg(risk_score=pl.col("score").cast(pl.Float64).mean(), risk_level=pl.lit(None, pl.Utf8)))
 
 
-def map_values(scope: Scope, area: str, start: date, end: date, path=None) -> pl.DataFrame:
+def map_values(scope: Scope, area: str, start: date, end: date, path=None, level: str | None = None) -> pl.DataFrame:
     """One row per shown area with every map metric and its rank among siblings.
 
     Columns: code, name, parent_code, selected, residents, cases, cases_per_1k, disputes,
-    overdue, overdue_share, special (NULL when 1–4 or hidden to protect one), special_per_1k, negative_posts (NULL at
-    grid level: posts are linked to villages or towns at best), grids, grids_full (meeting
-    1+2), staffing_fill (filled posts / 3 per grid), risk_score, risk_level, rank_<metric>.
+    overdue, overdue_share, special (NULL when 1–4, or hidden so that one cannot be worked out
+    from the parent's total), special_per_1k, negative_posts (NULL at grid level: posts are
+    linked to villages or towns at best), grids, grids_full (meeting 1+2), staffing_fill
+    (filled posts / 3 per grid), risk_score, risk_level, rank_<metric> (1 = highest among
+    the areas with the same parent).
     """
-    level, parent = map_level(area)
+    level, parent = map_level(area, level)
     L = wa.CODE_LENGTH[level]
     p = _digits(parent)
     now = meta.data_now(path)
@@ -88,7 +96,7 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None) -> pl
     df = db.query(f"""
         WITH u AS (
             SELECT code, name, parent_code FROM area
-            WHERE level = $level AND parent_code = $parent AND {scope.area_clause('code')}),
+            WHERE level = $level AND starts_with(code, $parent) AND {scope.area_clause('code')}),
         p AS (
             SELECT left(area_code, {L}) AS code, count(*) AS residents,
                    count(*) FILTER (WHERE {SPECIAL_ANY}) AS special
@@ -126,7 +134,11 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None) -> pl
                LEFT JOIN st USING (code)
         ORDER BY u.code""",
         {"level": level, "parent": p, "s": s, "e": e, "now": now}, path)
-    special_ok = pl.Series(_special_shown(df["special_raw"].to_list()))
+    shown = [False] * df.height
+    for idx in df.with_row_index("i").group_by("parent_code").agg("i")["i"].to_list():
+        for i, ok in zip(idx, _special_shown(df["special_raw"].gather(idx).to_list())):
+            shown[i] = ok
+    special_ok = pl.Series(shown, dtype=pl.Boolean)
     df = df.with_columns(
         selected=pl.col("code") == area,
         cases_per_1k=pl.when(pl.col("residents") > 0).then(pl.col("cases") * 1000 / pl.col("residents")),
@@ -144,8 +156,8 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None) -> pl
     else:
         df = df.with_columns(risk_score=pl.lit(None, pl.Float64), risk_level=pl.lit(None, pl.Utf8))
     return df.with_columns(
-        pl.col(m).cast(pl.Float64).rank("min", descending=True).cast(pl.Int32).alias(f"rank_{m}")
-        for m in METRICS)
+        pl.col(m).cast(pl.Float64).rank("min", descending=True).over("parent_code").cast(pl.Int32)
+        .alias(f"rank_{m}") for m in METRICS)
 
 
 def _special_shown(counts: list[int]) -> list[bool]:
@@ -163,12 +175,12 @@ def available_metrics(level: str) -> list[str]:
     return [m for m in out if m != "risk_score" or risk_available()]
 
 
-def polygons(scope: Scope, area: str, path=None) -> pl.DataFrame:
+def polygons(scope: Scope, area: str, path=None, level: str | None = None) -> pl.DataFrame:
     """Outlines (GeoJSON geometry text) and label points of the shown areas."""
-    level, parent = map_level(area)
+    level, parent = map_level(area, level)
     return db.query(f"""
         SELECT code, name, geometry, lon, lat FROM area
-        WHERE level = ? AND parent_code = ? AND {scope.area_clause('code')} ORDER BY code""",
+        WHERE level = ? AND starts_with(code, ?) AND {scope.area_clause('code')} ORDER BY code""",
         [level, _digits(parent)], path)
 
 
