@@ -89,7 +89,7 @@ def card(row: dict, lang: str) -> None:
         st.markdown(f"{badge} {target_text(row)} · {tail}")
 
 
-def summary(vals: pl.DataFrame, lang: str) -> None:
+def summary(vals: pl.DataFrame, lang: str, sep: str) -> None:
     shown = vals.filter(pl.col("applicable"))
     counts = {rag: shown.filter(pl.col("rag") == rag).height for rag in ("green", "amber", "red")}
     counts["none"] = shown.filter(pl.col("rag").is_null()).height
@@ -98,7 +98,7 @@ def summary(vals: pl.DataFrame, lang: str) -> None:
     st.markdown(t("ov.summary", n=shown.height) + " ".join(parts))
     red = [name_of(r, lang) for r in shown.filter(pl.col("rag") == "red").iter_rows(named=True)]
     if red:
-        st.markdown(f":red[{t('ov.off_target', names='、'.join(red))}]")
+        st.markdown(f":red[{t('ov.off_target', names=sep.join(red))}]")
 
 
 def _on_rank_click() -> None:
@@ -137,6 +137,7 @@ def ranking_chart(rk: pl.DataFrame, current: str) -> go.Figure:
 
 f = sidebar()
 lang = f.lang
+sep = "、" if lang == "zh" else "; "
 st.html(f"<style>{CARD_CSS}</style>")
 area_name = call(areas.names).get(f.area_code, f.area_code)
 st.title(f"{area_name} · {t('page.overview')}")
@@ -145,7 +146,7 @@ st.caption(t("ov.period", period=_period_label(f.period), prev=_period_label(f.p
 banner()
 
 vals = call(wi.values, f.scope, f.area_code, f.period)
-summary(vals, lang)
+summary(vals, lang, sep)
 rows = list(vals.iter_rows(named=True))
 for section in SECTIONS:
     members = [r for r in rows if r["section"] == section and r["applicable"]]
@@ -159,7 +160,7 @@ for section in SECTIONS:
                 card(row, lang)
 skipped = [name_of(r, lang) for r in rows if not r["applicable"]]
 if skipped:
-    st.caption(t("ov.not_applicable", names="、".join(skipped)))
+    st.caption(t("ov.not_applicable", names=sep.join(skipped)))
 
 names = {r["key"]: name_of(r, lang) for r in rows}
 rk = call(ranking.town_ranking, f.scope, f.area_code[:6], f.period)
@@ -186,9 +187,9 @@ if rk.height:
         pl.col("rank").alias(t("ov.col.rank")), pl.col("name").alias(t("ov.col.town")),
         pl.col("score").alias(t("ov.col.score")), pl.col("prev_rank").alias(t("ov.col.prev_rank")),
         pl.col("rank_change").alias(t("ov.col.rank_change")),
-        pl.col("up_keys").map_elements(lambda ks: "、".join(names[k] for k in ks), return_dtype=pl.Utf8)
+        pl.col("up_keys").map_elements(lambda ks: sep.join(names[k] for k in ks), return_dtype=pl.Utf8)
         .alias(t("ov.col.up")),
-        pl.col("down_keys").map_elements(lambda ks: "、".join(names[k] for k in ks), return_dtype=pl.Utf8)
+        pl.col("down_keys").map_elements(lambda ks: sep.join(names[k] for k in ks), return_dtype=pl.Utf8)
         .alias(t("ov.col.down")))
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         t("ov.col.score"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.2f",

@@ -122,7 +122,7 @@ def town_ranking_dataset(scope: Scope, area=None, start=None, end=None, path=Non
     cat = wi.catalogue()
 
     def names(lang):
-        return lambda keys: "、".join(cat[k].name(lang) for k in keys)
+        return lambda keys: ("、" if lang == "zh" else "; ").join(cat[k].name(lang) for k in keys)
 
     return df.with_columns(
         pl.col("up_keys").map_elements(names("zh"), return_dtype=pl.Utf8).alias("pulled_up_zh"),
