@@ -45,6 +45,7 @@ class LoadResult:
     outcome: str = "failed"          # ok, partial, failed, skipped
     message: str = ""
     profile: str | None = None
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per step, for benchmarks
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -105,30 +106,39 @@ def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str
             raise FileNotLoadable(f"no such file: {file}")
         res.sha256 = sha256_of(file)
         bar.update()
+        lap = _Lap(res.stages)
         raw = read_file(file, sheet=sheet, known=profiles.known_headers(kind))
+        lap("read")
         bar.update()
         prof = profiles.pick(kind, raw.frame.columns, profile)
         res.profile = prof.name
         mapped = profiles.apply(prof, raw.frame)
         res.rows_read = mapped.height
+        lap("map")
         with db.writing(live) as con:
+            lap("copy")
             if _already_loaded(con, res.sha256, kind):
                 res.outcome, res.message = "skipped", "same file already loaded (sha256 match): nothing changed"
                 _record_run(con, res, started, t0)
                 return res
             ctx = _context(con, kind, now)
             checked = validate(mapped, KINDS[kind], ctx)
+            lap("validate")
             bar.update()
             rows, more_bad = transforms.TRANSFORMS[kind](checked.good, ctx)
             bad = pl.concat([checked.bad, more_bad])
+            lap("transform")
             bar.update()
             res.loaded, res.updated = _write(con, kind, rows, ctx)
+            lap("write")
             _quarantine(con, res, raw, bad, now, prof.match(raw.frame.columns))
             res.outcome = "partial" if res.quarantined_total else "ok"
             res.message = _describe(raw, prof)
             marts.rebuild(con)
+            lap("marts")
             _record_run(con, res, started, t0)
             bar.update()
+        lap("swap")
     except (FileNotLoadable, profiles.MissingColumns, ValueError, pl.exceptions.PolarsError,
             duckdb.Error) as e:
         res.outcome, res.message = "failed", str(e)
@@ -139,6 +149,16 @@ def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str
         bar.close()
     res.seconds = round(time.perf_counter() - t0, 3)
     return res
+
+
+class _Lap:
+    def __init__(self, into: dict[str, float]):
+        self.into, self.t = into, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = round(now - self.t, 3)
+        self.t = now
 
 
 def _already_loaded(con, sha: str, kind: str) -> bool:
@@ -179,11 +199,26 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
             con.register("_types", ctx.new_case_types.to_arrow())
             con.execute("INSERT INTO case_type BY NAME SELECT * FROM _types")
             con.unregister("_types")
-        if kind in ("cases", "case_events"):
+        if kind == "cases":
+            # only cases that already had a log can end up with step times other than the
+            # file's: re-derive those; a new case's log is exactly its file row
+            had_log = con.sql("SELECT DISTINCT case_id FROM case_event WHERE case_id IN "
+                              "(SELECT case_id FROM _rows)").pl()["case_id"]
+            fresh = frame.filter(~pl.col("case_id").is_in(had_log.implode()))
+            if fresh.height:
+                con.register("_log", case_sync.new_logs(fresh).to_arrow())
+                con.execute("INSERT INTO case_event BY NAME SELECT * FROM _log")
+                con.unregister("_log")
+            if had_log.len():
+                con.register("_had_log_frame", had_log.to_frame().to_arrow())
+                con.execute("CREATE OR REPLACE TEMP TABLE _had_log AS SELECT case_id FROM _had_log_frame")
+                case_sync.append_missing_steps(con, "_had_log")
+                case_sync.rederive(con, "_had_log")
+                con.execute("DROP TABLE _had_log")
+                con.unregister("_had_log_frame")
+        if kind == "case_events":
             con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT case_id FROM _rows")
-            if kind == "cases":
-                case_sync.append_missing_steps(con)
-            case_sync.rederive(con, counts_too=kind == "case_events")
+            case_sync.rederive(con, counts_too=True)
             con.execute("DROP TABLE _touched")
     finally:
         con.unregister("_rows")
