@@ -99,9 +99,12 @@ else:
         st.markdown(f"**{t('opinion.warning_posts')}**")
         wp = call(opinion.posts, f.scope, warn["area_code"], warn["started_at"], None, topic=warn["topic"],
                   limit=200)
-        st.dataframe(wp.select("published_at", "platform", "author", "content", "sentiment",
-                               "sentiment_score", "handling_status"),
-                     hide_index=True, use_container_width=True, height=240)
+        st.dataframe(wp.select(
+            pl.col("published_at").alias(t("opinion.col.time")), pl.col("platform").alias(t("opinion.col.platform")),
+            pl.col("author").alias(t("opinion.col.author")), pl.col("content").alias(t("opinion.col.content")),
+            pl.col("sentiment").alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
+            pl.col("handling_status").alias(t("opinion.col.status"))),
+            hide_index=True, use_container_width=True, height=240)
 
 tab_trend, tab_topics, tab_handling, tab_posts = st.tabs(
     [t("opinion.tab.trend"), t("opinion.tab.topics"), t("opinion.tab.handling"), t("opinion.tab.posts")])
