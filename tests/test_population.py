@@ -364,3 +364,44 @@ def test_page_in_chromium(app_url, chromium, artifacts):
     body = page.inner_text("body")
     assert "重点人群（汇总）" in body and "Traceback" not in body
     page.close()
+
+
+def _equations(table: pl.DataFrame, name: str, cols: list[str], alias: dict) -> tuple[list, dict]:
+    """Row and column equations of one suppressed table (margins last) over named cells, and
+    which of its cells are hidden. alias maps a cell to the name it shares with another table."""
+    hidden = table.select(suppression.HIDDEN_PREFIX + c for c in cols).to_numpy().astype(bool)
+    rows, ncols = hidden.shape
+
+    def var(i, j):
+        return alias.get((name, i, j), (name, i, j))
+    eqs = [{var(i, j): -1 if j == ncols - 1 else 1 for j in range(ncols)} for i in range(rows)]
+    eqs += [{var(i, j): -1 if i == rows - 1 else 1 for i in range(rows)} for j in range(ncols)]
+    return eqs, {var(i, j): bool(hidden[i, j]) for i in range(rows) for j in range(ncols)}
+
+
+def test_no_cell_follows_from_the_county_and_town_tables_together(small_db):
+    """Drill-down tables share cells (a town's row above = its total row below); solve all of
+    them at once and check that still no hidden cell is determined."""
+    cols = [*GROUPS, "total"]
+    county = population.special_groups(FULL, "320813", path=small_db)
+    eqs, hidden = _equations(county, "county", cols, {})
+    for i, code in enumerate(county["area_code"].to_list()):
+        if code is None:
+            continue
+        town = population.special_groups(FULL, code, path=small_db)
+        last = town.height - 1
+        alias = {(code, last, j): ("county", i, j) for j in range(len(cols))}
+        more, flags = _equations(town, code, cols, alias)
+        eqs += more
+        hidden |= flags
+    unknown = {v: k for k, v in enumerate(v for v, h in hidden.items() if h)}
+    a = np.zeros((len(eqs), len(unknown)))
+    for r, eq in enumerate(eqs):
+        for v, coef in eq.items():
+            if v in unknown:
+                a[r, unknown[v]] = coef
+    # one SVD: a hidden cell is determined iff the null space is zero in its coordinate
+    _, sv, vt = np.linalg.svd(a, full_matrices=True)
+    null = vt[int(np.sum(sv > 1e-9)):]
+    exposed = [v for v, k in unknown.items() if np.abs(null[:, k]).max(initial=0) < 1e-9]
+    assert len(unknown) > 50 and exposed == []
