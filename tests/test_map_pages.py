@@ -51,6 +51,35 @@ def test_map_controls_overlay_window_binning_hexagons(small_db):
     assert not at.exception and len(at.get("deck_gl_json_chart")) == 1
 
 
+def test_play_steps_through_the_window_and_stops(small_db):
+    at = open_direct("pages/grid_map.py", area="320813001")
+    at.select_slider(key="map_window_2026-10").set_range(date(2026, 9, 1), date(2026, 10, 1)).run()
+    at.button(key="map_play").click().run()
+    assert not at.exception
+    assert at.session_state["map_playing"] is False and at.session_state["map_play_at"] == date(2026, 10, 1)
+
+
+def test_offline_by_default_and_tiles_when_configured(monkeypatch, tmp_path):
+    import pydeck as pdk
+
+    from ui import map as umap
+
+    monkeypatch.delenv("MAP_TILE_URL", raising=False)
+    view = pdk.ViewState(longitude=118.8, latitude=33.2, zoom=10)
+    assert umap.tile_url() is None  # the shipped config/map.yaml sets no tile URL
+    deck = umap.polygon_deck([], [], view)
+    assert deck.map_style is None and [layer.type for layer in deck.layers] == ["PolygonLayer", "TextLayer"]
+    (tmp_path / "map.yaml").write_text('map:\n  tile_url: "http://cfg.local/{z}/{x}/{y}.png"\n')
+    monkeypatch.setattr(umap, "CONFIG", tmp_path / "map.yaml")
+    assert umap.tile_url() == "http://cfg.local/{z}/{x}/{y}.png"
+    monkeypatch.setenv("MAP_TILE_URL", "http://tiles.local/{z}/{x}/{y}.png")
+    tiles = umap.tile_layers(view)
+    assert 1 < len(tiles) <= 64 and all(t.type == "BitmapLayer" for t in tiles)
+    w, s, e, n = tiles[0].bounds
+    assert w < 118.8 < w + 360 / 2 ** 10 * 8 and s < n
+    assert "tiles.local/10/" in str(tiles[0].image)
+
+
 def test_map_in_english(small_db):
     i18n.set_lang("en")  # AppTest formats widget options outside the script run
     try:
@@ -94,7 +123,7 @@ def test_map_renders_polygons_offline(app_url, chromium, artifacts):
 
     out = artifacts / "grid_map_1920x1080.png"
     page = shot(chromium, app_url + "/map?area=320813&grain=month&period=2026-10&lang=zh", out, size=(1920, 1080))
-    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=60_000)
+    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=180_000)
     page.keyboard.press("Escape")  # a deep link can raise Streamlit's "page not found" toast first
     page.wait_for_timeout(2500)
     page.screenshot(path=str(out))
