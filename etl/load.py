@@ -11,6 +11,8 @@ Cases and their event log stay consistent: see etl.case_sync.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import getpass
 import hashlib
 import time
@@ -89,9 +91,25 @@ def ensure_warehouse(path=None) -> Path:
     return live
 
 
+@contextlib.contextmanager
+def _one_writer(live: Path):
+    """Loads into one warehouse run one at a time: each copies the live file and swaps its copy
+    in, so two at once would lose the first one's rows."""
+    with open(live.with_name(live.name + ".load.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str | None = None,
               now: datetime | None = None, progress: bool | None = None) -> LoadResult:
     """Load one file of `kind` into the warehouse at `path`; never raises for bad input."""
+    live = db.db_path(path)
+    live.parent.mkdir(parents=True, exist_ok=True)
+    with _one_writer(live):
+        return _load_file(file, kind, live, profile, sheet, now, progress)
+
+
+def _load_file(file, kind, path, profile, sheet, now, progress) -> LoadResult:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     file = Path(file)
