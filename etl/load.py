@@ -152,7 +152,8 @@ def _load_file(file, kind, path, profile, sheet, now, progress) -> LoadResult:
             _quarantine(con, res, raw, bad, now, prof.match(raw.frame.columns))
             res.outcome = "partial" if res.quarantined_total else "ok"
             res.message = _describe(raw, prof)
-            marts.rebuild(con)
+            if res.loaded or res.updated:  # marts read base tables only: unchanged tables, same marts
+                marts.rebuild(con)
             lap("marts")
             _record_run(con, res, started, t0)
             bar.update()
