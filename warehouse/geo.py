@@ -134,9 +134,11 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None, level
                LEFT JOIN st USING (code)
         ORDER BY u.code""",
         {"level": level, "parent": p, "s": s, "e": e, "now": now}, path)
-    shown = [False] * df.height
-    for idx in df.with_row_index("i").group_by("parent_code").agg("i")["i"].to_list():
-        for i, ok in zip(idx, _special_shown(df["special_raw"].gather(idx).to_list())):
+    shown, raw, groups = [False] * df.height, df["special_raw"].to_list(), {}
+    for i, parent_code in enumerate(df["parent_code"].to_list()):
+        groups.setdefault(parent_code, []).append(i)
+    for idx in groups.values():  # complementary suppression within each set of siblings
+        for i, ok in zip(idx, _special_shown([raw[i] for i in idx])):
             shown[i] = ok
     special_ok = pl.Series(shown, dtype=pl.Boolean)
     df = df.with_columns(
