@@ -194,6 +194,7 @@ def _dedupe(names: list[str]) -> list[str]:
 
 
 def _unique_headers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Headers without surrounding spaces (kept as read if trimming would make two equal)."""
     return frame.rename(dict(zip(frame.columns, [c.strip() for c in frame.columns]))) \
         if len({c.strip() for c in frame.columns}) == frame.width else frame
 

@@ -163,3 +163,14 @@ def test_opinion_rows_without_sentiment_are_enriched(wh, tmp_path):
     got = dict(rows(wh, "SELECT post_id, sentiment FROM opinion_post"))
     assert got["P2"] == "positive"               # given sentiment kept
     assert got["P1"] in ("negative", "neutral", "positive")  # filled by etl.opinion when present
+
+
+def test_case_events_without_seq_are_numbered_in_file_order(wh, tmp_path):
+    f = tmp_path / "events.csv"
+    f.write_text("事件编号,环节,发生时间\nE1,上报,2025-03-05 08:00\nE1,受理,2025-03-05 09:00\n", encoding="utf-8")
+    res = load_file(f, "case_events", wh)
+    assert res.exit_code == 0, res.message
+    assert rows(wh, "SELECT seq, step FROM case_event WHERE case_id = 'E1' ORDER BY seq") == [
+        (1, "report"), (2, "accept")]
+    assert rows(wh, "SELECT status, accepted_at FROM cases WHERE case_id = 'E1'") == [
+        ("accepted", datetime(2025, 3, 5, 9))]

@@ -80,7 +80,7 @@ def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[pl.Expr]:
 
     now = pl.lit(ctx.now)
     for f in spec.fields:
-        if f.name not in raw.columns:
+        if f"__raw_{f.name}" not in raw.columns:  # not in the file (seq may be numbered here)
             continue
         c, text = pl.col(f.name), parse.text(f"__raw_{f.name}")
         if f.required:
@@ -150,7 +150,10 @@ def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
     bad = frame.filter(pl.col(REASON).is_not_null()).select(
         LINE, pl.col(REASON).str.split_exact(SEP, 1).struct.rename_fields(["reason_key", "column_name"])
     ).unnest(REASON)
-    good = frame.filter(pl.col(REASON).is_null()).select(LINE, *[f.name for f in present])
+    names = [f.name for f in present]
+    if spec.kind == "case_events" and "seq" not in names:  # numbered above from the file order
+        names.append("seq")
+    good = frame.filter(pl.col(REASON).is_null()).select(LINE, *names)
     if spec.kind == "case_events":
         good = good.sort(LINE)
     return Validated(good, bad.select(LINE, "column_name", "reason_key"))
