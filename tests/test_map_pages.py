@@ -148,3 +148,14 @@ def test_grid_profile_in_chromium(app_url, chromium, artifacts):
                 size=(1920, 1080), full_page=True)
     assert "临河社区第2网格" in page.inner_text("h1")
     page.close()
+
+
+def test_map_and_grid_labels_have_exactly_both_languages():
+    from pathlib import Path
+
+    import yaml
+
+    for name in ("map.yaml", "grid.yaml"):
+        table = yaml.safe_load((Path(i18n.LABEL_DIR) / name).read_text(encoding="utf-8"))
+        bad = {k: v for k, v in table.items() if set(v) != {"zh", "en"} or not all(v.values())}
+        assert not bad, bad  # e.g. an unquoted "1,000" splits a flow mapping
