@@ -18,14 +18,18 @@ st.html(wall.CLOCK_JS, unsafe_allow_javascript=True)
 
 @st.fragment(run_every=p.tick)
 def live() -> None:
-    step = p.step()
-    data, stale = wall.load(step)
+    step, now, box = p.step(), datetime.now(), st.empty()
     try:
-        markup = wall.render(data, stale, p, step, datetime.now())
+        data, stale = wall.load(step, wall.LIGHT)
+        first = wall.render(data, stale, p, step, now, pending=True)
+        box.html(first)
+        data, more = wall.load(step, wall.HEAVY)
+        markup = wall.render(data, stale + more, p, step, now)
         st.session_state["wall_html"] = markup
+        if markup != first:
+            box.html(markup)
     except Exception:  # odd data must not put a traceback on the wall: keep the last good one
-        markup = st.session_state.get("wall_html", "")
-    st.html(markup)
+        box.html(st.session_state.get("wall_html", ""))
 
 
 live()

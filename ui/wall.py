@@ -72,29 +72,38 @@ def params_from(query: dict) -> WallParams:
 # ---------------------------------------------------------------- data, with last-good fallback
 
 
-def _sources(step: int) -> dict:
+LIGHT, HEAVY = "light", "heavy"
+
+
+def _sources(step: int, phase: str | None = None) -> dict:
+    """What the wall needs at this rotation step. The risk index and the warning feeds are
+    'heavy' (a new warehouse makes warehouse.risk recompute its panel): they are drawn in a
+    second pass so new headline figures never wait for them."""
     metric = ww.MAP_METRICS[step % len(ww.MAP_METRICS)]
-    return {
-        "headline": (ww.headline, ()), "shapes": (ww.shapes, ()), "heat": (ww.village_heat, (metric,)),
-        "towns": (ww.town_cases, ()), "daily": (ww.daily_cases, ()), "ticker": (ww.ticker, ()),
-        "risk": (ww.warnings, ("risk", lang())), "opinion": (ww.warnings, ("opinion", lang())),
-        "fresh": (ww.freshness, ()),
-    }
+    kind = WARNING_KINDS[step % len(WARNING_KINDS)]
+    light = {"headline": (ww.headline, ()), "shapes": (ww.shapes, ()), "towns": (ww.town_cases, ()),
+             "daily": (ww.daily_cases, ()), "ticker": (ww.ticker, ()), "fresh": (ww.freshness, ())}
+    heavy = {kind: (ww.warnings, (kind, lang()))}
+    (heavy if metric == "risk" else light)["heat"] = (ww.village_heat, (metric,))
+    return {LIGHT: light, HEAVY: heavy}.get(phase, light | heavy)
 
 
-def load(step: int) -> tuple[dict, list[str]]:
-    """Every figure the wall shows; a failing query keeps its last good value (listed as stale)."""
+def load(step: int, phase: str | None = None) -> tuple[dict, list[str]]:
+    """The figures for this step; a failing query keeps its last good value (listed as stale).
+
+    Returns a view with every key the step shows: None for one never loaded yet.
+    """
     last = st.session_state.setdefault("wall_last", {})
     stale = []
-    for key, (fn, args) in _sources(step).items():
+    for key, (fn, args) in _sources(step, phase).items():
         slot = f"{key}:{args}"
         try:
             last[slot] = call(fn, WALL, *args)
-            last[key + ":at"] = datetime.now()
+            last["at"] = datetime.now()
         except Exception:  # a rebuild, a lock or a bad query: keep the last good figures
             stale.append(key)
-        last[key] = last.get(slot, last.get(key))
-    return last, stale
+    view = {key: last.get(f"{key}:{args}") for key, (fn, args) in _sources(step).items()}
+    return view | {"at": last.get("at")}, stale
 
 
 # ---------------------------------------------------------------- drawing helpers
@@ -338,8 +347,11 @@ def county_name(shapes) -> str:
     return county["name"][0] if county.height else ""
 
 
-def render(data: dict, stale: list[str], p: WallParams, step: int, now: datetime | None = None) -> str:
-    """The whole wall as one HTML string (pure: data in, markup out)."""
+def render(data: dict, stale: list[str], p: WallParams, step: int, now: datetime | None = None,
+           pending: bool = False) -> str:
+    """The whole wall as one HTML string (pure: data in, markup out).
+
+    pending: the heavy figures are still being computed (None means 'wait', not 'missing')."""
     now = now or datetime.now()
     metric = ww.MAP_METRICS[step % len(ww.MAP_METRICS)]
     kind = WARNING_KINDS[step % len(WARNING_KINDS)]
@@ -353,8 +365,7 @@ def render(data: dict, stale: list[str], p: WallParams, step: int, now: datetime
                  if late else "")
     stale_html = ""
     if stale:
-        seen = [v for k, v in data.items() if k.endswith(":at") and v]
-        when = max(seen).strftime("%H:%M:%S") if seen else "—"
+        when = data["at"].strftime("%H:%M:%S") if data.get("at") else "—"
         stale_html = f'<span class="w-stale" data-stale-marker="1">{esc(t("wall.stale", when=when))}</span>'
     rot = t("wall.playing", rotate=p.rotate) if p.play else t("wall.paused")
     dots = "".join(f'<i class="{"on" if i == step % len(ww.MAP_METRICS) else ""}"></i>'
@@ -375,7 +386,7 @@ def render(data: dict, stale: list[str], p: WallParams, step: int, now: datetime
  </div>
  <div class="w-panel w-map" data-panel="map" data-metric="{metric}">
   <h2>{esc(t("wall.map"))}<span class="sub">{esc(t("wall.metric." + metric))}</span></h2>
-  <div class="w-body">{svg_map(data.get("shapes"), data.get("heat"), metric)}</div>
+  <div class="w-body">{svg_map(data.get("shapes"), data.get("heat"), "" if pending else metric)}</div>
   <div class="legend">{legend(metric)}</div>
   <div class="dots">{dots}</div>
  </div>
@@ -383,7 +394,7 @@ def render(data: dict, stale: list[str], p: WallParams, step: int, now: datetime
   <div class="w-panel w-ticker" data-panel="ticker"><h2>{esc(t("wall.ticker"))}</h2>
    <div class="w-body">{ticker_rows(data.get("ticker"), fresh["data_now"].date() if fresh.get("data_now") else None)}</div></div>
   <div class="w-panel w-warn" data-panel="warnings" data-kind="{kind}"><h2>{esc(t("wall.warn." + kind))}</h2>
-   <div class="w-body">{warning_rows(data.get(kind), data.get(kind) is None and kind not in stale)}</div></div>
+   <div class="w-body">{warning_rows(data.get(kind), data.get(kind) is None and kind not in stale and not pending)}</div></div>
  </div>
  <div class="w-foot" data-panel="freshness">{"".join(f"<span>{esc(x)}</span>" for x in foot)}{late_html}
   {stale_html}<span class="grow"></span><span>{esc(t("wall.privacy"))}</span>
