@@ -165,7 +165,12 @@ view_cols = ["area_name", "shortfalls", "patrol_per_10k", "volunteer_share", "fl
              "grids_staffed_share"]
 attain = {"patrol_per_10k": "patrol_attainment", "volunteer_share": "volunteer_attainment",
           "floating_per_warden": "warden_attainment", "grids_staffed_share": "grid_attainment"}
-view = staff.select(view_cols).with_columns(pl.col("floating_per_warden").cast(pl.Float64)).to_pandas()
+formats = {"patrol_per_10k": "{:.1f}", "volunteer_share": "{:.2%}", "floating_per_warden": "{:.0f}",
+           "grids_staffed_share": "{:.1%}"}
+missing = {"floating_per_warden": t("pop.no_warden")}
+view = staff.select(view_cols).with_columns(
+    pl.col(c).map_elements(lambda x, f=f: f.format(x), return_dtype=pl.Utf8).fill_null(missing.get(c, "—"))
+    for c, f in formats.items()).to_pandas()
 short = staff.select(attain.values()).to_pandas().fillna(1.0) < 1.0
 
 
@@ -174,10 +179,8 @@ def _red(col):
             for x in short[attain[col.name]]]
 
 
-styled = (view.style.apply(_red, subset=list(attain))
-          .format({"patrol_per_10k": "{:.1f}", "volunteer_share": "{:.2%}", "grids_staffed_share": "{:.1%}"},
-                  na_rep="—")
-          .format("{:.0f}", subset=["floating_per_warden"], na_rep=t("pop.no_warden")))
-st.dataframe(styled, hide_index=True, width="stretch", height=rows_height(len(view)),
-             column_config={c: st.column_config.Column(t(f"pop.col.{c}")) for c in view_cols})
+config = {c: st.column_config.Column(t(f"pop.col.{c}")) for c in view_cols}
+config |= {c: st.column_config.TextColumn(t(f"pop.col.{c}"), alignment="right") for c in formats}
+st.dataframe(view.style.apply(_red, subset=list(attain)), hide_index=True, width="stretch",
+             height=rows_height(len(view)), column_config=config)
 buttons(headers(staff), "staffing", key="pop_staff")

@@ -357,7 +357,7 @@ def test_page_in_chromium(app_url, chromium, artifacts):
     page = chromium.new_page(viewport={"width": 1440, "height": 4200})
     page.goto(app_url + "/population?area=320813&lang=zh")
     wait_ready(page, timeout_ms=120_000)
-    page.get_by_text("人员配备对标").wait_for(timeout=120_000)  # the last section: the run got there
+    page.get_by_text("人员配备对标（未达标在前）").wait_for(timeout=120_000)  # the last section: the run got there
     wait_ready(page, timeout_ms=120_000)
     page.screenshot(path=str(artifacts / "population_1440.png"))
     assert "人口与重点人群" in page.inner_text("h1")
