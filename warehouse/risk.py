@@ -500,6 +500,8 @@ def contributions(scope: Scope, period, grid: str, path=None) -> pl.DataFrame:
     """One row per driver for a grid: normalised value (0–10), weight and contribution."""
     m = month_for(period, path)
     _, s = scored(path)
+    if m is None:
+        return pl.DataFrame()
     row = _in_scope(s.filter((pl.col("month") == m) & (pl.col("area_code") == grid)), scope, None)
     cfg = config()
     if row.height == 0:
@@ -515,6 +517,8 @@ def contributions(scope: Scope, period, grid: str, path=None) -> pl.DataFrame:
 def grid_summary(scope: Scope, period, grid: str, path=None) -> dict | None:
     m = month_for(period, path)
     _, s = scored(path)
+    if m is None:
+        return None
     row = _in_scope(s.filter((pl.col("month") == m) & (pl.col("area_code") == grid)), scope, None)
     return row.select("area_code", "month", "score", "level", "rank", "previous_score", "change",
                       "warning", "main").row(0, named=True) if row.height else None
