@@ -117,7 +117,8 @@ def wh(tmp_path_factory):
         {"response_id": f"R{i}", "survey_period": q, "area_code": GRID[t], "sense_of_security": s,
          "grid_satisfaction": g} for i, (q, t, s, g) in enumerate(SURVEYS)], rebuild_marts=False)
     insert(path, "ssra", [{"ssra_id": i, "project_name": i, "project_type": "重大项目", "area_code": a,
-                           "submitted_at": d, "assessed": ok} for i, a, d, ok in SSRA])
+                           "submitted_at": d, "assessed": ok} for i, a, d, ok in SSRA],
+           rebuild_marts=False)  # the catalogue reads base tables only
     return path
 
 
