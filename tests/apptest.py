@@ -6,13 +6,19 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ui.i18n import set_lang
 from ui.nav import PAGES
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def open_page(key: str = "home", timeout: float = 120, **query_params) -> AppTest:
-    """Run app.py with the given URL query parameters, then switch to page `key`."""
+    """Run app.py with the given URL query parameters, then switch to page `key`.
+
+    AppTest formats widget options outside a script run too (e.g. on switch_page), where no
+    session state says the language: the process default is set to the URL's language.
+    """
+    set_lang(query_params.get("lang", "zh"))
     at = AppTest.from_file(APP, default_timeout=timeout)
     for k, v in query_params.items():
         at.query_params[k] = v

@@ -50,7 +50,11 @@ def streamlit_server(db_path: Path, extra_env: dict | None = None):
         yield url
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:  # a loaded machine: don't fail the test on shutdown
+            proc.kill()
+            proc.wait()
 
 
 @contextmanager
