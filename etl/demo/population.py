@@ -111,9 +111,13 @@ def build_persons(areas: pl.DataFrame, planned: dict, cfg: dict, as_of: date,
     placed = np.where(released, u() < pc["released_placed"], None)
     reoffended = np.where(released, u() < pc["released_reoffend"],
                           np.where(corrections, u() < pc["corrections_reoffend"], None))
-    moved_in = [date(int(y), int(m), 1) for y, m in zip(
-        np.maximum(by + 16, as_of.year - rng.integers(0, 30, n)), rng.integers(1, 13, n))]
-    moved_in = [min(d, as_of) for d in moved_in]
+    # arrival month: floating residents came within the last ten years, others any time since
+    # birth (registered residents mostly were born here)
+    now_idx = as_of.year * 12 + as_of.month - 1
+    age_m = now_idx - birth_month_idx
+    ago = np.where(floating, rng.integers(0, 121, n), (rng.random(n) * (age_m + 1)).astype(int))
+    arrived = now_idx - np.minimum(ago, age_m)
+    moved_in = [date(int(a // 12), int(a % 12 + 1), 1) for a in arrived]
 
     df = pl.DataFrame({
         "person_key": keys,
