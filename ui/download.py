@@ -7,6 +7,7 @@ them as formulas (CSV/formula injection, e.g. "=cmd|' /C calc'!A0").
 from __future__ import annotations
 
 import io
+from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -33,11 +34,11 @@ def to_xlsx(df: pl.DataFrame, sheet: str = "data") -> bytes:
 
 
 def buttons(df: pl.DataFrame, name: str, key: str | None = None) -> None:
-    """CSV and XLSX download buttons side by side."""
+    """CSV and XLSX download buttons side by side; files are written only when clicked."""
     key = key or name
-    a, b, _ = st.columns([1, 1, 6])
-    a.download_button(t("dl.csv"), to_csv(df), f"{name}.csv", "text/csv", key=f"dl_csv_{key}",
-                      icon=":material/download:")
-    b.download_button(t("dl.xlsx"), to_xlsx(df), f"{name}.xlsx",
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                      key=f"dl_xlsx_{key}", icon=":material/download:")
+    row = st.container(horizontal=True)  # buttons size to their labels, in any language
+    row.download_button(t("dl.csv"), partial(to_csv, df), f"{name}.csv", "text/csv",
+                        key=f"dl_csv_{key}", on_click="ignore", icon=":material/download:")
+    row.download_button(t("dl.xlsx"), partial(to_xlsx, df), f"{name}.xlsx",
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        key=f"dl_xlsx_{key}", on_click="ignore", icon=":material/download:")
