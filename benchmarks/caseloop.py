@@ -29,7 +29,7 @@ from warehouse.periods import parse, shift  # noqa: E402
 
 
 def page_calls(path, area: str, period) -> dict[str, float]:
-    """Every warehouse call pages/case_loop.py makes for one view, timed one by one."""
+    """Every warehouse call pages/cases.py makes for one view, timed one by one."""
     sel = {"area": area, "start": period.start, "end": period.end, "path": path}
     calls = {
         "summary": lambda: cl.summary(FULL, **sel),

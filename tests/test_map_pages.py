@@ -16,7 +16,7 @@ GRID = "320813001001002"
 
 def open_direct(page: str, **query) -> AppTest:
     """Run app.py with URL parameters (the filters read them), then open the page."""
-    key = {"pages/grid_map.py": "map", "pages/grid_profile.py": "grid"}[page]
+    key = {"pages/map.py": "map", "pages/grid.py": "grid"}[page]
     return open_page(key, **({"grain": "month", "period": "2026-10"} | query))
 
 
@@ -24,7 +24,7 @@ def open_direct(page: str, **query) -> AppTest:
     ("320813", "town", None), ("320813001", "village", None), ("320813001001", "grid", None),
     (GRID, "grid", None)])
 def test_map_at_each_drill_level(small_db, area, level, n_expected):
-    at = open_direct("pages/grid_map.py", area=area)
+    at = open_direct("pages/map.py", area=area)
     assert not at.exception
     values = geo.map_values(FULL, area, date(2026, 10, 1), date(2026, 11, 1), path=small_db)
     assert geo.map_level(area)[0] == level
@@ -38,7 +38,7 @@ def test_map_at_each_drill_level(small_db, area, level, n_expected):
 
 
 def test_map_controls_overlay_window_binning_hexagons(small_db):
-    at = open_direct("pages/grid_map.py", area="320813001")
+    at = open_direct("pages/map.py", area="320813001")
     at.segmented_control(key="map_overlay").set_value("red").run()
     assert not at.exception
     metric = at.selectbox(key="map_metric_red_village")
@@ -52,7 +52,7 @@ def test_map_controls_overlay_window_binning_hexagons(small_db):
 
 
 def test_play_steps_through_the_window_and_stops(small_db):
-    at = open_direct("pages/grid_map.py", area="320813001")
+    at = open_direct("pages/map.py", area="320813001")
     at.select_slider(key="map_window_2026-10").set_range(date(2026, 9, 1), date(2026, 10, 1)).run()
     at.button(key="map_play").click().run()
     assert not at.exception
@@ -83,7 +83,7 @@ def test_offline_by_default_and_tiles_when_configured(monkeypatch, tmp_path):
 def test_map_in_english(small_db):
     i18n.set_lang("en")  # AppTest formats widget options outside the script run
     try:
-        at = open_direct("pages/grid_map.py", area="320813", lang="en")
+        at = open_direct("pages/map.py", area="320813", lang="en")
         assert not at.exception
         assert "Grid heatmap" in at.title[0].value
         assert any("Showing 10 towns / streets" in c.value for c in at.caption)
@@ -92,7 +92,7 @@ def test_map_in_english(small_db):
 
 
 def test_grid_profile_by_url(small_db):
-    at = open_direct("pages/grid_profile.py", grid=GRID)
+    at = open_direct("pages/grid.py", grid=GRID)
     assert not at.exception
     assert at.title[0].value.startswith("临河社区第2网格")
     metrics = {m.label: m.value for m in at.metric}
@@ -103,13 +103,13 @@ def test_grid_profile_by_url(small_db):
 
 
 def test_grid_profile_without_a_grid_asks_for_one(small_db):
-    at = open_direct("pages/grid_profile.py", area="320813001")
+    at = open_direct("pages/grid.py", area="320813001")
     assert not at.exception
     assert "请在左侧选择一个网格" in at.info[0].value
 
 
 def test_grid_profile_from_the_area_filter(small_db):
-    at = open_direct("pages/grid_profile.py", area=GRID)
+    at = open_direct("pages/grid.py", area=GRID)
     assert not at.exception and at.title[0].value.startswith("临河社区第2网格")
 
 

@@ -65,7 +65,7 @@ with left:
                     height=360, key="grid_inset")
     st.caption(t("grid.inset_note"))
     if st.button(t("grid.to_map"), icon=":material/map:", key="grid_to_map"):
-        st.switch_page("pages/grid_map.py", query_params={"area": grid, "lang": f.lang})
+        st.switch_page("pages/map.py", query_params={"area": grid, "lang": f.lang})
 with right:
     st.subheader(t("grid.staffing"))
     for r in staff.iter_rows(named=True):

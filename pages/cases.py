@@ -59,7 +59,7 @@ def chart(fig, height=360):
 case_id = st.query_params.get("case")
 if case_id:
     detail = call(cl.case_detail, f.scope, case_id)
-    st.page_link("pages/case_loop.py", label=t("cl.case.back"), icon=":material/arrow_back:",
+    st.page_link("pages/cases.py", label=t("cl.case.back"), icon=":material/arrow_back:",
                  query_params={"area": f.area_code, "lang": f.lang})
     if detail is None:
         st.title(t("page.cases"))

@@ -112,7 +112,7 @@ if picked:
     if wa.level_of(code) == "grid":
         set_area(code)
         keep = {k: v for k, v in st.query_params.to_dict().items() if k != "grid"}
-        st.switch_page("pages/grid_profile.py", query_params=keep | {"area": code, "grid": code})
+        st.switch_page("pages/grid.py", query_params=keep | {"area": code, "grid": code})
     elif code != f.area_code:
         set_area(code)
         st.rerun()
