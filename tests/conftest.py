@@ -68,3 +68,21 @@ def chromium():
 
     with browser() as b:
         yield b
+
+
+def _as_on_a_live_server() -> None:
+    """AppTest resets Streamlit's legacy pages/ flag before every run, so each run would start
+    in legacy mode and ui.filters would rerun it (losing a button click). On a live server the
+    flag stays off after app.py's first st.navigation; make AppTest behave the same."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+
+
+_as_on_a_live_server()
