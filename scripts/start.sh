@@ -4,4 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# The monthly report's PDF and charts embed a CJK font from Debian's fonts-noto-cjk.
+if ! fc-list 2>/dev/null | grep -qi "Noto Serif CJK"; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
+  else
+    echo "note: install fonts-noto-cjk (as root) for the PDF report's Chinese font" >&2
+  fi
+fi
 exec python3 -m streamlit run app.py --server.headless true "$@"

@@ -39,7 +39,7 @@ def streamlit_server(db_path: Path, extra_env: dict | None = None):
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
+        for _ in range(480):  # up to ~2 min on a loaded machine
             try:
                 if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
                     break

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -103,42 +97,10 @@ def test_page_shows_runs_quarantine_and_freshness(admin_db, monkeypatch, lang):
     assert "行号" in raw.columns or "Line" in raw.columns
 
 
-@contextlib.contextmanager
-def own_server(db_path: Path):
-    """A Streamlit server on this test's warehouse (tests.browser.streamlit_server, but killed
-    rather than waited for when a loaded machine is slow to stop it)."""
-    from tests.browser import ROOT, free_port
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=os.environ | {"WAREHOUSE_DB": str(db_path)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(480):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.25)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
 def test_page_in_chromium(admin_db, chromium, artifacts):
-    from tests.browser import shot
+    from tests.browser import shot, streamlit_server
 
-    with own_server(admin_db) as url:
+    with streamlit_server(admin_db) as url:
         out = artifacts / "data_admin_1440x1400.png"
         page = shot(chromium, url + "/data?lang=zh", out, size=(1440, 1400))
         page.wait_for_selector("h1:has-text('数据管理')", timeout=120_000)

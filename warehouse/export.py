@@ -9,6 +9,7 @@ from pathlib import Path
 
 from warehouse import datasets
 from warehouse.db import FULL
+from warehouse.files import to_xlsx
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,6 @@ def run(args: argparse.Namespace) -> int:
         if not args.out:
             print("--format xlsx needs --out FILE", file=sys.stderr)
             return 2
-        from ui.download import to_xlsx  # formula-safe writer shared with the app
         Path(args.out).write_bytes(to_xlsx(df, args.name))
     elif args.format == "json":
         text = df.write_json()

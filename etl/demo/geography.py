@@ -17,6 +17,8 @@ import polars as pl
 import shapely
 from shapely.geometry import MultiPoint, Point, mapping, shape
 
+from etl.names import short_name
+
 HERE = Path(__file__).parent
 DIVISIONS_CSV = HERE / "divisions_320813_hongze.csv"
 OUTLINE_GEOJSON = HERE / "outline_320813_hongze.geojson"
@@ -147,14 +149,3 @@ def build_areas(cfg: dict, rng: np.random.Generator, county_code: str = "320813"
             add(f"{v['code']}{i:03d}", f"{short_name(v['name'])}第{i}网格", "grid", v["code"],
                 "城市网格" if v["kind"] == "社区" else "农村网格", gpoly)
     return pl.DataFrame(rows), planned
-
-
-def short_name(name: str) -> str:
-    """临河社区居委会 → 临河社区, 大堤村委会 → 大堤村: how people say it."""
-    for suffix in ("居民委员会", "村民委员会", "居委会", "村委会"):
-        if name.endswith(suffix):
-            base = name[: -len(suffix)]
-            if suffix.startswith("村"):
-                return base if base.endswith("村") else base + "村"
-            return base if base.endswith(("社区", "村")) else base + "社区"
-    return name

@@ -1,7 +1,7 @@
 """The county's own gazetteer: which names in a post point to which area.
 
 Entries: town names (三河镇) and their bare form (三河), village short names as people say
-them (长河村, 临河社区; see etl.demo.geography.short_name), and landmarks (landmarks.csv, by
+them (长河村, 临河社区; see etl.names.short_name), and landmarks (landmarks.csv, by
 town code suffix so a cloned demo county gets its own). Linking: the longest name found in
 the text wins; when a post names several places, a village beats a landmark beats a town
 (the most specific place is what the post is about).
@@ -15,21 +15,12 @@ from pathlib import Path
 
 import polars as pl
 
+from etl.names import short_name
+
 LANDMARKS = Path(__file__).with_name("landmarks.csv")
 RANK = {"village": 0, "landmark": 1, "town": 2}  # lower = more specific
 TOWN_SUFFIXES = ("街道", "镇", "乡")
 COLUMNS = ("name", "area_code", "kind", "lon", "lat")
-
-
-def short_name(name: str) -> str:
-    """临河社区居委会 → 临河社区, 大堤村委会 → 大堤村 (same rule as the demo generator)."""
-    for suffix in ("居民委员会", "村民委员会", "居委会", "村委会"):
-        if name.endswith(suffix):
-            base = name[: -len(suffix)]
-            if suffix.startswith("村"):
-                return base if base.endswith("村") else base + "村"
-            return base if base.endswith(("社区", "村")) else base + "社区"
-    return name
 
 
 def bare_town(name: str) -> str | None:
