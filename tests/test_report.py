@@ -89,3 +89,19 @@ def test_home_page_offers_the_report(small_db):
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
     assert "下载 PDF" in labels and "下载 DOCX" in labels
+
+
+def test_targets_missed_match_the_indicator_layer(county_report, small_db):
+    from warehouse import indicators
+
+    ind = indicators.values(FULL, "320813", OCT, path=small_db)
+    missed = ind.filter(ind["rag"].is_in(["red", "amber"]))
+    stated = {k.removeprefix("indicator."): v for _, k, v in county_report.facts if k.startswith("indicator.")}
+    shown = missed.filter(missed["value"].is_not_null())  # suppressed values print as —
+    assert shown.height > 0 and set(stated) == set(shown["key"])
+    for row in shown.iter_rows(named=True):
+        assert stated[row["key"]] == row["value"]
+    table = next(b for b in county_report.blocks if b.kind == "table" and b.header[0] == "指标")
+    assert [r[0] for r in table.rows] == missed["name_zh"].to_list()
+    assert [r[3] for r in table.rows] == [{"red": "红", "amber": "黄"}[x] for x in missed["rag"]]
+    assert [r[1] for r in table.rows if r[1] == "—"] == ["—"] * (missed.height - shown.height)
