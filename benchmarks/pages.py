@@ -8,7 +8,7 @@ For each page, in a fresh process (so caches and DuckDB instances start empty):
   filter_ms    a changed filter (the previous month) rendered once, uncached
   naive_ms     the page's main data computed the naive way: pandas from the base tables,
                no marts (see NAIVE below), read from the same warehouse
-Also reports the peak RSS of the page processes (the app server's memory for that page).
+Also reports the peak RSS (VmHWM) of each page process: the app server's memory for that page.
 The warehouse is built with `python -m etl demo --scale SCALE` on first use and kept in
 data/bench_<scale>.duckdb.
 """
@@ -106,7 +106,13 @@ NAIVE = {"cases": naive_cases, "map": naive_map, "risk": naive_risk, "overview":
          "wall": naive_map, "grid": naive_map}
 
 CHILD = r"""
-import json, os, resource, statistics, sys, time
+import json, os, statistics, sys, time
+def peak_rss_mb():
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would report the
+    # benchmark parent's peak (the naive pandas runs) instead of this page process's
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 sys.path.insert(0, {root!r})
 from streamlit.testing.v1 import AppTest
 from ui.nav import PAGES
@@ -136,7 +142,7 @@ warm = sorted(render(params)[0] for _ in range({runs}))
 filt, _ = render(dict(params, period={prev!r}))
 print(json.dumps(dict(cold_ms=cold, warm_p50_ms=statistics.median(warm),
       warm_p95_ms=warm[min(len(warm) - 1, int(round(0.95 * (len(warm) - 1))))], filter_ms=filt,
-      errors=len(at.exception), rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+      errors=len(at.exception), rss_mb=peak_rss_mb())))
 """
 
 
