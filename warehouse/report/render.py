@@ -33,6 +33,8 @@ def to_pdf(r: Report) -> bytes:
             pdf.line(pdf.l_margin, pdf.get_y() + 2, pdf.l_margin + width, pdf.get_y() + 2)
             pdf.ln(8)
             pdf.set_text_color(0, 0, 0)
+            pdf.set_draw_color(120, 120, 120)  # the red rule is for the header only
+            pdf.set_line_width(0.2)
             first = False
         elif b.kind == "title":
             pdf.set_font("serif", "B", 18)
