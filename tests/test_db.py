@@ -42,3 +42,12 @@ def test_scope_limits_areas_and_person_rows():
         db.WALL.require_person_level()
     with pytest.raises(ValueError):
         db.Scope(("1' OR 1=1 --",)).area_clause()
+
+
+def test_within_narrows_the_scope_and_refuses_outside_areas():
+    town = db.Scope(("320813103",), name="town")
+    clause = town.within("320813103205")
+    assert "starts_with(area_code, '320813103')" in clause and "'320813103205'" in clause
+    assert db.FULL.within(None) == "TRUE"
+    with pytest.raises(PermissionError):
+        town.within("320813001")

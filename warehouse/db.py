@@ -164,6 +164,15 @@ class Scope:
         parts = [f"starts_with({column}, '{_digits(a)}')" for a in self.areas]
         return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
+    def within(self, area: str | None, column: str = "area_code") -> str:
+        """This scope narrowed to one area (a code prefix); an area outside the scope is
+        refused rather than silently returning nothing."""
+        if not area:
+            return self.area_clause(column)
+        if not self.allows_area(area):
+            raise PermissionError(f"area {area} is outside scope '{self.name}'")
+        return f"{self.area_clause(column)} AND starts_with({column}, '{_digits(area)}')"
+
 
 def _digits(code: str) -> str:
     if not code.isdigit():

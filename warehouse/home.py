@@ -14,13 +14,11 @@ def headline(scope: Scope, area_code: str | None = None, path=None) -> dict:
     'Today' and 'open now' use the data's own clock (meta.data_now).
     """
     now = meta.data_now(path)
-    area = f"starts_with(area_code, '{db._digits(area_code)}')" if area_code else "TRUE"
-    code_area = area.replace("area_code", "code")
-    where = f"{scope.area_clause()} AND {area}"
+    where = scope.within(area_code)
     con = db.reader(path)
     residents = con.sql(f"SELECT count(*) FROM person WHERE {where}").fetchall()[0][0]
     grids = con.sql(f"SELECT count(*) FROM area WHERE level = 'grid' AND "
-                    f"{scope.area_clause('code')} AND {code_area}").fetchall()[0][0]
+                    f"{scope.within(area_code, 'code')}").fetchall()[0][0]
     today, open_, overdue, cases30, satisfied30, rated30 = con.sql(f"""
         SELECT count(*) FILTER (WHERE reported_at >= ?::DATE),
                count(*) FILTER (WHERE status <> 'closed'),

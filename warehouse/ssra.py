@@ -28,11 +28,7 @@ DECISIONS = ("实施", "暂缓", "不实施", "未决策")
 
 
 def _where(scope: Scope, area: str | None, start: date | None, end: date | None) -> tuple[str, list]:
-    where, params = [scope.area_clause("s.area_code")], []
-    if area:
-        if not scope.allows_area(area):
-            raise PermissionError(f"area {area} is outside scope '{scope.name}'")
-        where.append(f"starts_with(s.area_code, '{db._digits(area)}')")
+    where, params = [scope.within(area, "s.area_code")], []
     if start:
         where.append("s.submitted_at >= ?")
         params.append(start)

@@ -38,10 +38,6 @@ class Measure:
     by_child: pl.DataFrame = field(default_factory=pl.DataFrame)  # code, name, current, previous
 
 
-def _area_filter(scope: Scope, area: str, column: str = "area_code") -> str:
-    return f"{scope.area_clause(column)} AND starts_with({column}, '{db._digits(area)}')"
-
-
 # key -> (unit, table, numerator filter, denominator filter or None for a count)
 def _definitions(now_lit: str) -> dict[str, tuple[str, str, str, str | None]]:
     return {
@@ -85,7 +81,7 @@ def _grouped(scope: Scope, area: str, p: Period, table: str, defs: dict, path) -
     return db.query(
         f"""SELECT CASE WHEN length(area_code) >= {n} THEN substr(area_code, 1, {n}) END AS child,
                    grouping(child) AS is_total, {", ".join(cols)}
-            FROM {table} WHERE {_area_filter(scope, area)} AND {t} >= ? AND {t} < ?
+            FROM {table} WHERE {scope.within(area)} AND {t} >= ? AND {t} < ?
             GROUP BY GROUPING SETS ((child), ())""", [p.start, p.end], path)
 
 
@@ -130,14 +126,14 @@ def monthly(scope: Scope, area: str, month: Period, path=None) -> dict[str, Meas
 def case_count(scope: Scope, area: str, p: Period, where: str, path=None) -> int:
     """A plain count of cases reported in the period (the tests recompute figures with it)."""
     return db.reader(path).sql(
-        f"""SELECT count(*) FROM cases WHERE {_area_filter(scope, area)} AND ({where})
+        f"""SELECT count(*) FROM cases WHERE {scope.within(area)} AND ({where})
             AND reported_at >= ? AND reported_at < ?""", params=[p.start, p.end]).fetchall()[0][0]
 
 
 def top_topic(scope: Scope, area: str, p: Period, path=None) -> tuple[str, int] | None:
     """The most discussed negative topic of the month, with its post count."""
     rows = db.reader(path).sql(
-        f"""SELECT topic, count(*) n FROM opinion_post WHERE {_area_filter(scope, area)}
+        f"""SELECT topic, count(*) n FROM opinion_post WHERE {scope.within(area)}
             AND published_at >= ? AND published_at < ? AND sentiment = 'negative' AND topic IS NOT NULL
             GROUP BY topic ORDER BY n DESC, topic LIMIT 1""", params=[p.start, p.end]).fetchall()
     return (rows[0][0], rows[0][1]) if rows else None
@@ -145,7 +141,7 @@ def top_topic(scope: Scope, area: str, p: Period, path=None) -> tuple[str, int] 
 
 def top_types(scope: Scope, area: str, p: Period, where: str, k: int = 3, path=None) -> list[tuple[str, int]]:
     return db.reader(path).sql(
-        f"""SELECT case_type, count(*) n FROM cases WHERE {_area_filter(scope, area)} AND ({where})
+        f"""SELECT case_type, count(*) n FROM cases WHERE {scope.within(area)} AND ({where})
             AND reported_at >= ? AND reported_at < ? GROUP BY case_type ORDER BY n DESC, case_type
             LIMIT {int(k)}""", params=[p.start, p.end]).fetchall()
 
@@ -157,5 +153,5 @@ def trend(scope: Scope, area: str, p: Period, path=None, months: int = 13) -> pl
         f"""SELECT date_trunc('month', reported_at)::DATE AS month, count(*) AS cases,
                    count(*) FILTER (WHERE {DISPUTE}) AS disputes,
                    count(*) FILTER (WHERE {PUBLIC_SECURITY}) AS public_security
-            FROM cases WHERE {_area_filter(scope, area)} AND reported_at >= ? AND reported_at < ?
+            FROM cases WHERE {scope.within(area)} AND reported_at >= ? AND reported_at < ?
             GROUP BY 1 ORDER BY 1""", [first, p.end], path)
