@@ -18,10 +18,10 @@ from functools import cache
 from pathlib import Path
 
 import polars as pl
-import yaml
 
 from etl.readers import LINE
 from etl.rules.kinds import KINDS
+from warehouse import yamlfile
 
 PROFILE_DIR = Path(__file__).with_name("profiles")
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "：": ":", "　": " "})
@@ -68,7 +68,7 @@ class MissingColumns(ValueError):
 def all_profiles() -> dict[str, Profile]:
     out = {}
     for f in sorted(PROFILE_DIR.glob("*.yaml")):
-        d = yaml.safe_load(f.read_text(encoding="utf-8"))
+        d = yamlfile.read(f)
         p = Profile(d["name"], d["kind"], d.get("description", ""),
                     {k: [str(a) for a in v] for k, v in d["columns"].items()},
                     {k: str(v) for k, v in (d.get("defaults") or {}).items()})

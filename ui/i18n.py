@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from warehouse import yamlfile
 
 LABEL_DIR = Path(__file__).with_name("labels")
 LANGS = ("zh", "en")
@@ -20,7 +20,7 @@ _current = {"lang": "zh"}
 def table() -> dict[str, dict[str, str]]:
     merged: dict[str, dict[str, str]] = {}
     for f in sorted(LABEL_DIR.glob("*.yaml")):
-        for key, value in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).items():
+        for key, value in (yamlfile.read(f) or {}).items():
             if key in merged:
                 raise ValueError(f"label {key!r} defined twice (second time in {f.name})")
             merged[key] = value

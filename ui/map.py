@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pydeck as pdk
-import yaml
+
+from warehouse import yamlfile
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "map.yaml"
 
@@ -61,7 +62,7 @@ def tile_url() -> str | None:
     if url:
         return url
     if CONFIG.exists():
-        cfg = yaml.safe_load(CONFIG.read_text(encoding="utf-8")) or {}
+        cfg = yamlfile.read(CONFIG) or {}
         return (cfg.get("map") or {}).get("tile_url") or None
     return None
 

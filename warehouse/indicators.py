@@ -33,10 +33,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
-import yaml
 
 from warehouse import areas as wa
-from warehouse import db, definitions, meta
+from warehouse import db, definitions, meta, yamlfile
 from warehouse.datasets import dataset
 from warehouse.db import Scope
 from warehouse.periods import Period, period_of
@@ -89,7 +88,7 @@ def rag(value, direction: str, green, amber) -> str | None:
 
 @lru_cache(maxsize=4)
 def _load(path: str, mtime: float) -> dict[str, Indicator]:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = yamlfile.read(path)
     out = {}
     for key, spec in raw.items():
         spec = dict(spec)

@@ -35,10 +35,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import yaml
 
 from warehouse import areas as wa
-from warehouse import db, meta
+from warehouse import db, meta, yamlfile
 from warehouse.datasets import dataset
 from warehouse.db import Scope
 from warehouse.definitions import (
@@ -63,7 +62,7 @@ ONE_DAY = timedelta(days=1)
 
 @functools.lru_cache(maxsize=4)
 def config(path: str | None = None) -> dict:
-    cfg = yaml.safe_load(Path(path or CONFIG_PATH).read_text(encoding="utf-8"))
+    cfg = yamlfile.read(path or CONFIG_PATH)
     for key, d in cfg["drivers"].items():
         if d["dimension"] not in cfg["dimensions"]:
             raise ValueError(f"driver {key}: unknown dimension {d['dimension']}")

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import yaml
 from tqdm import tqdm
 
 from etl.demo.cases import as_of_now, build_cases
@@ -28,7 +27,7 @@ from etl.demo.population import build_persons, build_staff
 from etl.demo.registers import build_ssra, build_surveys
 from etl.identity import hash_key
 from etl.opinion.enrich import enrich_posts
-from warehouse import db, marts, schema
+from warehouse import db, marts, schema, yamlfile
 
 ASSUMPTIONS = Path(__file__).with_name("assumptions.yaml")
 SCALES = ("small", "county", "city")
@@ -42,7 +41,7 @@ DOMAIN_OF = {"area": "areas", "grid_staff": "areas", "person": "population", "ca
 
 
 def load_assumptions() -> dict:
-    return yaml.safe_load(ASSUMPTIONS.read_text(encoding="utf-8"))
+    return yamlfile.read(ASSUMPTIONS)
 
 
 @dataclass

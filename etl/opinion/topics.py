@@ -7,7 +7,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from warehouse import yamlfile
 
 HERE = Path(__file__).parent
 OTHER = "其他"
@@ -16,7 +16,7 @@ KEYWORDS_PER_POST = 5
 
 @lru_cache(maxsize=1)
 def topic_keywords() -> dict[str, list[str]]:
-    raw = yaml.safe_load((HERE / "topics.yaml").read_text(encoding="utf-8"))
+    raw = yamlfile.read(HERE / "topics.yaml")
     return {topic: [str(w) for w in words] for topic, words in raw.items()}
 
 
