@@ -2,8 +2,10 @@
 topics and keywords, handling status, and the post list. All figures come from warehouse.opinion."""
 
 import json
+from datetime import timedelta
 
 import plotly.express as px
+import plotly.graph_objects as go
 import polars as pl
 import pydeck as pdk
 import streamlit as st
@@ -14,12 +16,14 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.plotting import show
 from warehouse import areas, opinion
 
 LEVEL_RGB = {"红": [220, 38, 38], "橙": [234, 120, 20], "黄": [230, 190, 20], "蓝": [37, 99, 235]}
-PLOT = {"displaylogo": False}
 
 f = sidebar()
+SENTIMENT = {v: t(f"opinion.sentiment.{v}") for v in ("negative", "neutral", "positive")}
+STAGE = {s: t(f"opinion.stage.{s}") for s in opinion.STATUS_FLOW + ("发现",)}
 start, end = f.period.start, f.period.end
 name = call(areas.names).get(f.area_code, f.area_code)
 st.title(f"{name} · {t('page.opinion')}")
@@ -57,7 +61,7 @@ else:
         pl.col("negative_share").alias(t("opinion.col.neg_share")),
         pl.col("peak_z").alias(t("opinion.col.peak_z")),
         pl.col("baseline_median").alias(t("opinion.col.baseline")))
-    st.dataframe(shown, hide_index=True, use_container_width=True, column_config={
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
         t("opinion.col.neg_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
         t("opinion.col.started"): st.column_config.DateColumn(format="YYYY-MM-DD"),
         t("opinion.col.last"): st.column_config.DateColumn(format="YYYY-MM-DD")})
@@ -93,7 +97,7 @@ else:
         st.dataframe(places.select(pl.col("place_text").alias(t("opinion.place")),
                                    pl.col("posts").alias(t("opinion.col.posts")),
                                    pl.col("negative_share").alias(t("opinion.col.neg_share"))),
-                     hide_index=True, use_container_width=True, height=320, column_config={
+                     hide_index=True, width="stretch", height=320, column_config={
                          t("opinion.col.neg_share"): st.column_config.NumberColumn(format="percent")})
     if f.scope.person_level:
         st.markdown(f"**{t('opinion.warning_posts')}**")
@@ -102,9 +106,9 @@ else:
         st.dataframe(wp.select(
             pl.col("published_at").alias(t("opinion.col.time")), pl.col("platform").alias(t("opinion.col.platform")),
             pl.col("author").alias(t("opinion.col.author")), pl.col("content").alias(t("opinion.col.content")),
-            pl.col("sentiment").alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
-            pl.col("handling_status").alias(t("opinion.col.status"))),
-            hide_index=True, use_container_width=True, height=240)
+            pl.col("sentiment").replace_strict(SENTIMENT, default=None).alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
+            pl.col("handling_status").replace(STAGE).alias(t("opinion.col.status"))),
+            hide_index=True, width="stretch", height=240)
 
 tab_trend, tab_topics, tab_handling, tab_posts = st.tabs(
     [t("opinion.tab.trend"), t("opinion.tab.topics"), t("opinion.tab.handling"), t("opinion.tab.posts")])
@@ -121,12 +125,10 @@ with tab_trend:
                   "avg_sentiment": t("opinion.col.avg")}
         fig = px.bar(tr.to_pandas(), x="day", y="posts", color="group", labels=labels,
                      title=t("opinion.chart.volume"))
-        fig.update_layout(height=330, margin=dict(t=40, b=10), legend_title_text="")
-        st.plotly_chart(fig, config=PLOT, use_container_width=True)
+        show(fig, 330)
         fig = px.line(tr.to_pandas(), x="day", y="avg_sentiment", color="group", labels=labels,
                       title=t("opinion.chart.sentiment"), range_y=[0, 1])
-        fig.update_layout(height=300, margin=dict(t=40, b=10), legend_title_text="")
-        st.plotly_chart(fig, config=PLOT, use_container_width=True)
+        show(fig, 300)
         buttons(tr, "opinion_daily", key="dl_trend")
 
 # ---------------------------------------------------------------- topics and keywords
@@ -140,13 +142,13 @@ with tab_topics:
                          color_continuous_scale="OrRd", range_color=[0, 1],
                          labels={"posts": t("opinion.col.posts"), "topic": "",
                                  "negative_share": t("opinion.col.neg_share")})
-            fig.update_layout(height=380, margin=dict(t=10, b=10), yaxis={"categoryorder": "total ascending"})
-            st.plotly_chart(fig, config=PLOT, use_container_width=True)
+            fig.update_layout(yaxis={"categoryorder": "total ascending"})
+            show(fig, 380)
             st.dataframe(topics.select(
                 pl.col("topic").alias(t("opinion.col.topic")), pl.col("posts").alias(t("opinion.col.posts")),
                 pl.col("prev_posts").alias(t("opinion.col.prev")), pl.col("change").alias(t("opinion.col.change")),
                 pl.col("negative_share").alias(t("opinion.col.neg_share"))),
-                hide_index=True, use_container_width=True, column_config={
+                hide_index=True, width="stretch", column_config={
                     t("opinion.col.change"): st.column_config.NumberColumn(format="percent"),
                     t("opinion.col.neg_share"): st.column_config.NumberColumn(format="percent")})
             buttons(topics, "opinion_topics", key="dl_topics")
@@ -157,22 +159,92 @@ with tab_topics:
                                pl.col("posts").alias(t("opinion.col.posts")),
                                pl.col("prev_posts").alias(t("opinion.col.prev")),
                                pl.col("change").alias(t("opinion.col.change"))),
-                     hide_index=True, use_container_width=True, height=560, column_config={
+                     hide_index=True, width="stretch", height=560, column_config={
                          t("opinion.col.change"): st.column_config.NumberColumn(format="percent")})
 
 # ---------------------------------------------------------------- handling
 with tab_handling:
-    st.caption(t("opinion.handling_help"))
-    h = call(opinion.handling, f.scope, f.area_code)
-    if h.is_empty():
+    hv = call(opinion.handling_view, f.scope, f.area_code, None, end)
+    rec, stages, tot, seg = hv["records"], hv["stages"], hv["totals"], hv["segments"]
+    st.caption(t("opinion.handling_help", start=fmt.day(end - timedelta(days=opinion.HANDLING_WINDOW_DAYS)),
+                 end=fmt.day(end - timedelta(days=1))))
+    if rec.is_empty():
         st.info(t("opinion.no_handling"))
     else:
-        st.dataframe(h.select(
-            pl.col("level").alias(t("opinion.col.level")),
-            pl.col("topic").alias(t("opinion.col.topic")), pl.col("area_name").alias(t("opinion.col.area")),
-            pl.col("status").alias(t("opinion.col.status")), pl.col("posts").alias(t("opinion.col.posts")),
-            pl.col("median_days").round(1).alias(t("opinion.col.days"))),
-            hide_index=True, use_container_width=True)
+        def stage_name(s: str) -> str:
+            return STAGE.get(s, s)
+
+        def hours_text(col: str) -> pl.Expr:  # a stage not reached yet shows as —, not None
+            return pl.col(col).round(1).cast(pl.Utf8).fill_null("—")
+
+        m = st.columns(4)
+        m[0].metric(t("opinion.handling.records"), fmt.num(tot["records"]))
+        m[1].metric(t("opinion.handling.open"), fmt.num(tot["open"]))
+        m[2].metric(t("opinion.handling.closed"), fmt.num(tot["closed"]))
+        mc = tot["median_close_hours"]
+        m[3].metric(t("opinion.handling.median_close"), "—" if mc is None else f"{fmt.num(mc, 1)} {t('opinion.hours')}",
+                    help=None if mc is None else t("opinion.handling.days", d=fmt.num(mc / 24, 1)))
+        left, right = st.columns([5, 4])
+        with left:
+            names = [stage_name(x) for x in stages["stage"]]
+            fig = go.Figure([go.Bar(name=t("opinion.col.median_hours"), x=names, y=stages["median_hours"].to_list(),
+                                    marker_color="#2e75b6", texttemplate="%{y:.1f}", textposition="outside"),
+                             go.Bar(name=t("opinion.col.p90_hours"), x=names, y=stages["p90_hours"].to_list(),
+                                    marker_color="#9dc3e6", texttemplate="%{y:.1f}", textposition="outside")])
+            fig.update_layout(barmode="group", yaxis_title=t("opinion.hours"),
+                              legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
+            show(fig, 300, title=t("opinion.handling.stage_chart"))
+        with right:
+            st.markdown(f"**{t('opinion.handling.stage_table')}**")
+            st.dataframe(stages.select(
+                pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8).alias(t("opinion.col.status")),
+                pl.col("reached").alias(t("opinion.col.reached")),
+                pl.col("median_hours").alias(t("opinion.col.median_hours")),
+                pl.col("p90_hours").alias(t("opinion.col.p90_hours")),
+                pl.col("waiting_now").alias(t("opinion.col.waiting_now"))),
+                hide_index=True, width="stretch", column_config={
+                    t(f"opinion.col.{c}"): st.column_config.NumberColumn(format="%.1f")
+                    for c in ("median_hours", "p90_hours")})
+            buttons(stages, "opinion_handling_stages", key="dl_handling_stages")
+
+        # the timeline: every open record and the latest closed ones, one bar per stage
+        shown_ids = pl.concat([rec.filter(pl.col("is_open")), rec.filter(~pl.col("is_open")).head(12)]
+                              ).sort("opened_at", descending=True)
+        label = {r["opinion_case_id"]: f"{fmt.day(r['opened_at'])} {r['area_name'] or r['area_code']} · "
+                                       f"{r['topic']}（{r['level']}）" for r in shown_ids.iter_rows(named=True)}
+        part = seg.filter(pl.col("opinion_case_id").is_in(list(label)))
+        running = t("opinion.handling.running")
+        part = part.with_columns(
+            pl.col("opinion_case_id").replace_strict(label).alias("record"),
+            pl.when(pl.col("running")).then(pl.lit(running))
+            .otherwise(pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8)).alias("what"))
+        colours = dict(zip([stage_name(x) for _, x, _ in opinion.HANDLING_STAGES],
+                           ["#c5dbef", "#9dc3e6", "#4a90c8", "#2e75b6", "#1f4e79"])) | {running: "#f59e0b"}
+        fig = px.timeline(part.to_pandas(), x_start="start", x_end="finish", y="record", color="what",
+                          color_discrete_map=colours, hover_data={"hours": ":.1f", "record": False, "what": False},
+                          category_orders={"what": list(colours),
+                                           "record": [label[i] for i in shown_ids["opinion_case_id"]]},
+                          labels={"hours": t("opinion.hours"), "what": "", "record": ""})
+        fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+        show(fig, 90 + 26 * len(label), title=t("opinion.handling.timeline"))
+        st.caption(t("opinion.handling.timeline_note"))
+
+        hour_cols = [f"{k}_hours" for k, _, _ in opinion.HANDLING_STAGES]
+        table = rec.select(
+            pl.col("level").alias(t("opinion.col.level")), pl.col("area_name").alias(t("opinion.col.area")),
+            pl.col("topic").alias(t("opinion.col.topic")), pl.col("opened_at").alias(t("opinion.col.opened")),
+            pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8).alias(t("opinion.col.status")),
+            pl.when(pl.col("is_open")).then(pl.lit(t("opinion.handling.open_flag")))
+            .otherwise(pl.lit(t("opinion.handling.closed_flag"))).alias(t("opinion.col.state")),
+            *[hours_text(c).alias(t("opinion.col.stage_hours", stage=stage_name(n)))
+              for c, (_, n, _) in zip(hour_cols, opinion.HANDLING_STAGES)],
+            hours_text("waiting_hours").alias(t("opinion.col.waiting_hours")),
+            hours_text("total_hours").alias(t("opinion.col.total_hours")))
+        right = st.column_config.TextColumn(alignment="right")
+        st.dataframe(table, hide_index=True, width="stretch", height=320, column_config={
+            **dict.fromkeys(table.columns[6:], right),
+            t("opinion.col.opened"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        buttons(rec, "opinion_handling", key="dl_handling")
 
 # ---------------------------------------------------------------- posts
 with tab_posts:
@@ -194,8 +266,8 @@ with tab_posts:
             pl.col("published_at").alias(t("opinion.col.time")), pl.col("platform").alias(t("opinion.col.platform")),
             pl.col("author").alias(t("opinion.col.author")), pl.col("content").alias(t("opinion.col.content")),
             pl.col("area_name").alias(t("opinion.col.area")), pl.col("topic").alias(t("opinion.col.topic")),
-            pl.col("sentiment").alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
+            pl.col("sentiment").replace_strict(SENTIMENT, default=None).alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
             pl.col("engagement").alias(t("opinion.col.engagement")),
-            pl.col("handling_status").alias(t("opinion.col.status"))),
-            hide_index=True, use_container_width=True, height=420)
+            pl.col("handling_status").replace(STAGE).alias(t("opinion.col.status"))),
+            hide_index=True, width="stretch", height=420)
         buttons(ps, "opinion_posts", key="dl_posts")

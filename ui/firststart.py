@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 
+import duckdb
 import streamlit as st
 
 from ui.i18n import t
-from warehouse import db
+from warehouse import db, schema
+
+_current: set[str] = set()  # warehouse builds already checked against SCHEMA_VERSION
 
 
 def ensure_warehouse() -> None:
     path = db.db_path()
     if path.exists():
+        if db.version(path) not in _current:  # a warehouse from an older release: add new tables
+            try:
+                schema.upgrade(path)
+            except duckdb.Error as e:  # unreadable file: pages report it (the wall keeps its last figures)
+                logging.getLogger(__name__).error("warehouse %s not readable: %s", path, e)
+                return
+            _current.add(db.version(path))
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     # one build even when several browsers open the fresh app at once

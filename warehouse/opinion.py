@@ -232,36 +232,130 @@ def warning_places(scope: Scope, topic: str, area_code: str, started_at: date, p
         GROUP BY place_text, area_code ORDER BY posts DESC""", params + [topic], path)
 
 
-# ---------------------------------------------------------------- handling
+# ---------------------------------------------------------------- handling (舆情处置台账)
+
+# (key, stage, column): the column holds when the stage was reached; the time a stage took is
+# from reaching the previous one (the record's opened_at for 研判) to reaching it.
+HANDLING_STAGES = (("assess", "研判", "assessed_at"), ("warn", "预警", "warned_at"),
+                   ("handle", "处置", "handled_at"), ("guide", "引导", "guided_at"),
+                   ("close", "办结", "closed_at"))
+HANDLING_WINDOW_DAYS = 365
+HANDLING_COLUMNS = {"opinion_case_id": pl.Utf8, "area_code": pl.Utf8, "area_name": pl.Utf8,
+                    "topic": pl.Utf8, "level": pl.Utf8, "posts": pl.Int64, "opened_at": pl.Datetime("us"),
+                    "stage": pl.Utf8, "is_open": pl.Boolean,
+                    **{f"{k}_hours": pl.Float64 for k, _, _ in HANDLING_STAGES},
+                    "waiting_hours": pl.Float64, "total_hours": pl.Float64}
 
 
-def handling(scope: Scope, area: str | None = None, now: datetime | None = None, path=None) -> pl.DataFrame:
-    """For each current warning: posts per handling status and their median age in days.
+def _hours(a: str, b: str) -> str:
+    return f"date_diff('second', {a}, {b}) / 3600.0"
 
-    The warehouse keeps only each post's current status (no status timestamps), so 'how long
-    it took' is estimated by the median days since publication of the posts in each status.
-    """
+
+def _has_table(name: str, path) -> bool:
+    # a warehouse built before the table existed (ui.firststart upgrades it) reads as empty
+    return bool(db.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?",
+                         [name], path)["n"][0])
+
+
+def handling(scope: Scope, area: str | None = None, start=None, end=None, now: datetime | None = None,
+             path=None) -> pl.DataFrame:
+    """One row per warned topic's handling record active in [start, end) (opened before end,
+    not closed before start; default: the 365 days up to the data's now), newest first.
+
+    <key>_hours: hours from the previous stage (opened_at for 研判) to reaching this one, NULL
+    when not reached; waiting_hours: for open records, hours since the last stage reached;
+    total_hours: opened to closed, or to now when still open. Aggregates only (no posts)."""
     now = now or meta.data_now(path)
-    w = warnings(scope, area, now=now, path=path)
-    frames = []
-    for topic, code, name, level, started in w.select("topic", "area_code", "area_name", "level",
-                                                      "started_at").iter_rows():
-        where, params = _filters(scope, code, started, None)
-        df = db.query(f"""
-            SELECT coalesce(handling_status, '未研判') AS status, count(*) AS posts,
-                   median(date_diff('hour', published_at, ?::TIMESTAMP)) / 24.0 AS median_days
-            FROM opinion_post WHERE {where} AND topic = ? GROUP BY ALL""", [now] + params + [topic], path)
-        frames.append(df.with_columns(topic=pl.lit(topic), area_code=pl.lit(code),
-                                      area_name=pl.lit(name), level=pl.lit(level)))
-    if not frames:
-        return pl.DataFrame(schema={"topic": pl.Utf8, "area_code": pl.Utf8, "area_name": pl.Utf8,
-                                    "level": pl.Utf8, "status": pl.Utf8, "posts": pl.Int64,
-                                    "median_days": pl.Float64})
-    order = {s: i for i, s in enumerate(STATUS_FLOW)}
-    return (pl.concat(frames).with_columns(_o=pl.col("status").replace_strict(order, default=99,
-                                                                              return_dtype=pl.Int64))
-            .sort(["topic", "area_code", "_o"]).drop("_o")
-            .select("topic", "area_code", "area_name", "level", "status", "posts", "median_days"))
+    end = _ts(end) if end is not None else now
+    start = _ts(start) if start is not None else end - timedelta(days=HANDLING_WINDOW_DAYS)
+    if not _has_table("opinion_case", path):
+        return pl.DataFrame(schema=HANDLING_COLUMNS)
+    where = [scope.area_clause("c.area_code")]
+    if area and len(area) >= 9:  # records are per town: a village shows its town's
+        where.append(f"starts_with(c.area_code, '{db._digits(area[:9])}')")
+    elif area:
+        where.append(f"starts_with(c.area_code, '{db._digits(area)}')")
+    prev = "c.opened_at"
+    spans = []
+    for key, _, col in HANDLING_STAGES:
+        spans.append(f"{_hours(prev, col)} AS {key}_hours")
+        prev = col
+    last = "coalesce(" + ", ".join(col for _, _, col in reversed(HANDLING_STAGES)) + ", c.opened_at)"
+    return db.query(f"""
+        SELECT c.opinion_case_id, c.area_code, a.name AS area_name, c.topic, c.level, c.posts::BIGINT AS posts,
+               c.opened_at, c.stage, c.closed_at IS NULL AS is_open, {", ".join(spans)},
+               CASE WHEN c.closed_at IS NULL THEN greatest({_hours(last, "$now")}, 0) END AS waiting_hours,
+               {_hours("c.opened_at", "coalesce(c.closed_at, $now)")} AS total_hours
+        FROM opinion_case c LEFT JOIN area a ON a.code = c.area_code
+        WHERE {" AND ".join(where)} AND c.opened_at < $end AND coalesce(c.closed_at, $now) >= $start
+        ORDER BY c.opened_at DESC, c.opinion_case_id""", {"now": now, "start": start, "end": end}, path)
+
+
+def handling_stages(records: pl.DataFrame) -> pl.DataFrame:
+    """Per stage: records that reached it, median and P90 hours it took them, and open records
+    waiting for it now (their last stage is the one before)."""
+    order = [name for _, name, _ in HANDLING_STAGES]
+    rows = []
+    for i, (key, name, _) in enumerate(HANDLING_STAGES):
+        took = records[f"{key}_hours"].drop_nulls()
+        before = "发现" if i == 0 else order[i - 1]
+        waiting = records.filter(pl.col("is_open") & (pl.col("stage") == before)).height
+        rows.append({"stage": name, "reached": took.len(),
+                     "median_hours": took.median() if took.len() else None,
+                     "p90_hours": took.quantile(0.9, "linear") if took.len() else None,
+                     "waiting_now": waiting})
+    return pl.DataFrame(rows, schema={"stage": pl.Utf8, "reached": pl.Int64, "median_hours": pl.Float64,
+                                      "p90_hours": pl.Float64, "waiting_now": pl.Int64})
+
+
+def handling_totals(records: pl.DataFrame) -> dict:
+    """records, open (not 办结 yet), closed, and the median hours from opened to 办结 of the
+    closed ones."""
+    closed = records.filter(~pl.col("is_open"))["total_hours"]
+    return {"records": records.height, "open": int(records["is_open"].sum()), "closed": closed.len(),
+            "median_close_hours": closed.median() if closed.len() else None}
+
+
+def handling_view(scope: Scope, area: str | None = None, start=None, end=None, path=None) -> dict:
+    """Everything the page's handling tab draws, from one query: records (handling), stages
+    (handling_stages), totals (handling_totals) and segments (handling_timeline)."""
+    now = meta.data_now(path)
+    records = handling(scope, area, start, end, now=now, path=path)
+    return {"records": records, "stages": handling_stages(records), "totals": handling_totals(records),
+            "segments": handling_timeline(records, now), "now": now}
+
+
+def handling_summary(scope: Scope, area: str | None = None, start=None, end=None, path=None) -> pl.DataFrame:
+    """handling_stages over the records of `handling` (same window)."""
+    return handling_stages(handling(scope, area, start, end, path=path))
+
+
+def handling_timeline(records: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Segments to draw each record as a bar: opinion_case_id, stage (the stage being worked
+    towards), start, finish, hours, running (the open record's current wait, up to now)."""
+    rows = []
+    for r in records.iter_rows(named=True):
+        t = r["opened_at"]
+        for key, name, _ in HANDLING_STAGES:
+            h = r[f"{key}_hours"]
+            if h is None:
+                if r["is_open"]:
+                    rows.append({"opinion_case_id": r["opinion_case_id"], "stage": name, "start": t,
+                                 "finish": t + timedelta(hours=r["waiting_hours"]),
+                                 "hours": r["waiting_hours"], "running": True})
+                break
+            finish = t + timedelta(hours=h)
+            rows.append({"opinion_case_id": r["opinion_case_id"], "stage": name, "start": t,
+                         "finish": finish, "hours": h, "running": False})
+            t = finish
+    return pl.DataFrame(rows, schema={"opinion_case_id": pl.Utf8, "stage": pl.Utf8, "start": pl.Datetime("us"),
+                                      "finish": pl.Datetime("us"), "hours": pl.Float64, "running": pl.Boolean})
+
+
+def handling_segments(scope: Scope, area: str | None = None, start=None, end=None, path=None) -> pl.DataFrame:
+    """handling_timeline of the records of `handling` (same window), at the data's now."""
+    now = meta.data_now(path)
+    return handling_timeline(handling(scope, area, start, end, now=now, path=path), now)
 
 
 # ---------------------------------------------------------------- posts (person-level)
@@ -315,6 +409,18 @@ def opinion_topics_dataset(scope: Scope, area=None, start=None, end=None, path=N
 @dataset("opinion_warnings", "Opinion spike warnings (town × topic) for the last 14 days, with level")
 def opinion_warnings_dataset(scope: Scope, area=None, start=None, end=None, path=None) -> pl.DataFrame:
     return warnings(scope, area, path=path)
+
+
+@dataset("opinion_handling", "Warned opinion topics' handling records: hours each stage (研判 → 预警 → 处置 → "
+                             "引导 → 办结) took, open ones flagged; the 365 days to --to (default now)")
+def opinion_handling_dataset(scope: Scope, area=None, start=None, end=None, path=None) -> pl.DataFrame:
+    return handling(scope, area, start, end, path=path)
+
+
+@dataset("opinion_handling_stages", "Median and P90 hours per handling stage of warned opinion topics, and "
+                                    "records waiting at each now")
+def opinion_handling_stages_dataset(scope: Scope, area=None, start=None, end=None, path=None) -> pl.DataFrame:
+    return handling_summary(scope, area, start, end, path=path)
 
 
 @dataset("opinion_posts", "Opinion posts (author shown as a short hash only)", person_level=True)

@@ -1,18 +1,21 @@
-"""Create the warehouse schema (schema.sql) and record its version."""
+"""Create the warehouse schema (schema.sql), record its version, and bring an older
+warehouse up to date (additive changes only: tables added since it was built)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 1
+# 2: opinion_case (stage times of warned opinion topics)
+SCHEMA_VERSION = 2
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 TABLES = (
     "schema_version", "area", "grid_staff", "person", "case_type", "cases", "case_event",
-    "opinion_post", "ssra", "survey_response", "etl_run", "quarantine",
+    "opinion_post", "opinion_case", "ssra", "survey_response", "etl_run", "quarantine",
 )
 
 
@@ -27,3 +30,34 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     except duckdb.CatalogException:
         return None
     return row[0][0]
+
+
+def table_statements() -> dict[str, str]:
+    """Each `CREATE TABLE name (...);` of schema.sql by table name."""
+    text = SCHEMA_SQL.read_text(encoding="utf-8")
+    return {m.group(1): m.group(0) for m in re.finditer(r"CREATE TABLE (\w+) \(.*?\n\);", text, re.S)}
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create the tables schema.sql has and this warehouse lacks; record the new version.
+
+    Returns the tables added. Every schema change so far is additive, so this is the whole
+    migration; a change to an existing table would need its own step here."""
+    have = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    added = [name for name in table_statements() if name not in have]
+    for name in added:
+        con.execute(table_statements()[name])
+    if (current_version(con) or 0) < SCHEMA_VERSION:
+        con.execute("INSERT INTO schema_version VALUES (?, ?)", [SCHEMA_VERSION, datetime.now()])
+    return added
+
+
+def upgrade(path=None) -> list[str]:
+    """Migrate the warehouse file in place (private copy + atomic swap) when it is older than
+    this code; a no-op read otherwise. Returns the tables added."""
+    from warehouse import db
+
+    if (current_version(db.reader(path)) or 0) >= SCHEMA_VERSION:
+        return []
+    with db.writing(path) as con:
+        return migrate(con)

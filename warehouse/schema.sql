@@ -134,6 +134,30 @@ CREATE TABLE opinion_post (
     handling_status  VARCHAR                 -- 未研判, 研判, 预警, 处置, 引导, 办结
 );
 
+-- One row per warned opinion topic's handling record (舆情处置台账): when it was opened and
+-- when each stage 研判 → 预警 → 处置 → 引导 → 办结 was reached (NULL: not reached yet).
+CREATE TABLE opinion_case (
+    opinion_case_id  VARCHAR PRIMARY KEY,
+    area_code        VARCHAR NOT NULL,       -- the town (or village) the topic is about
+    topic            VARCHAR NOT NULL,
+    level            VARCHAR CHECK (level IN ('红', '橙', '黄', '蓝')),
+    posts            INTEGER CHECK (posts >= 0),   -- posts behind the warning when opened
+    opened_at        TIMESTAMP NOT NULL,     -- 发现 (monitoring flagged the topic)
+    assessed_at      TIMESTAMP CHECK (assessed_at >= opened_at),     -- 研判
+    warned_at        TIMESTAMP CHECK (warned_at >= assessed_at),     -- 预警
+    handled_at       TIMESTAMP CHECK (handled_at >= warned_at),      -- 处置
+    guided_at        TIMESTAMP CHECK (guided_at >= handled_at),      -- 引导
+    closed_at        TIMESTAMP CHECK (closed_at >= guided_at),       -- 办结
+    stage            VARCHAR NOT NULL CHECK (stage IN ('发现', '研判', '预警', '处置', '引导', '办结')),
+    -- stages are reached in order: a later time needs every earlier one
+    CHECK ((closed_at IS NULL OR guided_at IS NOT NULL) AND (guided_at IS NULL OR handled_at IS NOT NULL)
+           AND (handled_at IS NULL OR warned_at IS NOT NULL) AND (warned_at IS NULL OR assessed_at IS NOT NULL)),
+    -- the current stage is the last one reached
+    CHECK (stage = CASE WHEN closed_at IS NOT NULL THEN '办结' WHEN guided_at IS NOT NULL THEN '引导'
+                        WHEN handled_at IS NOT NULL THEN '处置' WHEN warned_at IS NOT NULL THEN '预警'
+                        WHEN assessed_at IS NOT NULL THEN '研判' ELSE '发现' END)
+);
+
 -- 社会稳定风险评估 register: one row per major decision/project that required an assessment.
 CREATE TABLE ssra (
     ssra_id          VARCHAR PRIMARY KEY,

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from etl.demo.cases import as_of_now, build_cases
 from etl.demo.geography import build_areas
-from etl.demo.opinion import build_posts
+from etl.demo.opinion import build_opinion_cases, build_posts
 from etl.demo.population import build_persons, build_staff
 from etl.demo.registers import build_ssra, build_surveys
 from etl.identity import hash_key
@@ -34,9 +34,9 @@ SCALES = ("small", "county", "city")
 CITY_COUNTIES = [("320813", None)] + [(f"32088{i}", f"演示{n}区") for i, n in
                                       zip(range(1, 10), "一二三四五六七八九")]
 TABLE_ORDER = ["area", "grid_staff", "person", "case_type", "cases", "case_event",
-               "opinion_post", "ssra", "survey_response"]
+               "opinion_post", "opinion_case", "ssra", "survey_response"]
 DOMAIN_OF = {"area": "areas", "grid_staff": "areas", "person": "population", "case_type": "cases",
-             "cases": "cases", "case_event": "cases", "opinion_post": "opinion", "ssra": "ssra",
+             "cases": "cases", "case_event": "cases", "opinion_post": "opinion", "opinion_case": "opinion", "ssra": "ssra",
              "survey_response": "surveys"}
 
 
@@ -65,13 +65,15 @@ def generate_county(cfg: dict, seed: int, now: datetime, key: bytes, county_code
     step()
     # scored at load time like real posts: the generator's labels are truth for its templates only
     posts = enrich_posts(build_posts(areas, cfg, now, rng), areas)
+    # own random stream: the handling records leave every other table's draws unchanged
+    opinion_cases = build_opinion_cases(areas, cfg, now, np.random.default_rng([seed, int(county_code), 2]))
     step()
     ssra = build_ssra(areas, cfg, now, rng)
     surveys = build_surveys(areas, persons, cfg, now, rng)
     step()
     return DemoCounty({"area": areas, "grid_staff": staff, "person": persons,
                        "case_type": case_type, "cases": cases, "case_event": events,
-                       "opinion_post": posts, "ssra": ssra, "survey_response": surveys}, ids)
+                       "opinion_post": posts, "opinion_case": opinion_cases, "ssra": ssra, "survey_response": surveys}, ids)
 
 
 def scaled_config(scale: str) -> dict:

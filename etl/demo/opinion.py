@@ -133,3 +133,66 @@ def build_posts(areas: pl.DataFrame, cfg: dict, now: datetime, rng: np.random.Ge
          pl.int_range(pl.len()).over(pl.col("published_at").dt.date()).cast(pl.Utf8).str.zfill(5))
         .alias("post_id")).select("post_id", *[c for c in df.columns])
 
+
+
+HANDLING_STAGES = ["研判", "预警", "处置", "引导", "办结"]
+STAGE_COLUMNS = ["assessed_at", "warned_at", "handled_at", "guided_at", "closed_at"]
+
+
+def build_opinion_cases(areas: pl.DataFrame, cfg: dict, now: datetime, rng: np.random.Generator
+                        ) -> pl.DataFrame:
+    """舆情处置台账: one row per warned topic with the time each handling stage was reached.
+
+    About `per_year` historic warnings over the past year (most closed, recent ones still in
+    progress because their next stage lies after `now`) plus the record of the injected spike,
+    opened a few days after it began and handled but not yet guided."""
+    oc, hc = cfg["opinion"], cfg["opinion"]["handling"]
+    county = areas.filter(pl.col("level") == "county")["code"][0]
+    towns = areas.filter(pl.col("level") == "town")["code"].to_list()
+    topics = list(oc["topics"])
+    # warned topics are the contentious ones: weight by volume × negative share
+    tw = np.array([w * neg for w, neg, _ in oc["topics"].values()])
+    levels = list(hc["levels"])
+    lw = np.array(list(hc["levels"].values()))
+    medians = np.array([hc["median_hours"][s] for s in HANDLING_STAGES], dtype=float)
+    now64 = np.datetime64(now, "m")
+
+    n_year = int(rng.poisson(hc["per_year"]))
+    n = n_year + hc["recent"]
+    rows = []
+    for i in range(n):
+        level = levels[rng.choice(len(levels), p=lw / lw.sum())]
+        days_ago = rng.uniform(0.5, 365) if i < n_year else rng.uniform(0.3, 8)
+        opened = now64 - np.timedelta64(int(days_ago * 1440), "m")
+        hours = rng.lognormal(np.log(medians * hc["speed"][level]), hc["sigma"])
+        lo, hi = hc["posts"][level]
+        topic = topics[rng.choice(len(topics), p=tw / tw.sum())]
+        rows.append(_case_row(f"{county}-{i:03d}", str(rng.choice(towns)), topic, level, int(rng.integers(lo, hi + 1)), opened, hours, now64))
+
+    sp = oc["spike"]
+    scale = len(areas.filter(pl.col("level") == "village")) / 126
+    opened = now64 - np.timedelta64(int((sp["days"] - 3) * 1440 + rng.integers(0, 600)), "m")
+    hours = rng.lognormal(np.log(medians * hc["speed"]["红"]), 0.3)
+    reached = HANDLING_STAGES.index(hc["spike_reached"]) + 1
+    hours[reached:] = 1e6  # later stages lie in the future
+    rows.append(_case_row(f"{county}-{n:03d}", county + sp["town"][6:], sp["topic"], "红",
+                          int(sp["posts"] * scale), opened, hours, now64))
+    df = pl.DataFrame(rows, schema={"opinion_case_id": pl.Utf8, "area_code": pl.Utf8, "topic": pl.Utf8,
+                                    "level": pl.Utf8, "posts": pl.Int32, "opened_at": pl.Datetime("us"),
+                                    **dict.fromkeys(STAGE_COLUMNS, pl.Datetime("us")), "stage": pl.Utf8})
+    return df.sort("opened_at").with_columns(
+        ("YQ" + pl.col("opinion_case_id").str.slice(0, 6) + "-" + pl.col("opened_at").dt.strftime("%Y%m%d") +
+         pl.col("opinion_case_id").str.slice(6)).alias("opinion_case_id"))
+
+
+def _case_row(key: str, area_code: str, topic: str, level: str, posts: int, opened, hours, now64) -> dict:
+    row = {"opinion_case_id": key, "area_code": area_code, "topic": topic, "level": level, "posts": posts,
+           "opened_at": opened.astype(datetime), **dict.fromkeys(STAGE_COLUMNS), "stage": "发现"}
+    t = opened
+    for stage, col, h in zip(HANDLING_STAGES, STAGE_COLUMNS, hours):
+        t = t + np.timedelta64(max(int(round(h * 60)), 1), "m")
+        if t > now64:
+            break
+        row[col] = t.astype(datetime)
+        row["stage"] = stage
+    return row

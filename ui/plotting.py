@@ -1,0 +1,83 @@
+"""Shared Plotly touches: date axes in Chinese, the common layout, and one way to show a chart.
+
+Plotly formats date ticks itself in English ("Oct 2026"); `localize(fig)` gives every date
+axis Chinese tick formats per zoom level (2026年10月, 10月5日, 10月5日 08:00) when the UI is
+Chinese, and leaves English alone. Call it on any figure before `st.plotly_chart`:
+
+    from ui.plotting import localize
+    st.plotly_chart(localize(fig), config={"displaylogo": False}, width="stretch")
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui.i18n import lang as current_lang
+
+CONFIG = {"displaylogo": False}  # keeps the modebar's PNG download
+FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+_DAY = 86_400_000  # Plotly's dtick unit for dates is milliseconds
+# (dtick range, format): the tick label for each zoom level, as Plotly's tickformatstops
+ZH_STOPS = [
+    ([None, _DAY], "%-m月%-d日 %H:%M"),
+    ([_DAY, 28 * _DAY], "%-m月%-d日"),
+    ([28 * _DAY, "M12"], "%Y年%-m月"),
+    (["M12", None], "%Y年"),
+]
+ZH_HOVER = "%Y年%-m月%-d日"
+
+
+def _is_dates(values) -> bool:
+    if values is None:
+        return False
+    arr = np.asarray(values)
+    if np.issubdtype(arr.dtype, np.datetime64):
+        return True
+    first = next((v for v in arr.ravel()[:50] if v is not None), None) if arr.size else None
+    return isinstance(first, (date, np.datetime64)) or type(first).__name__ == "Timestamp"
+
+
+def date_axes(fig: go.Figure) -> set[str]:
+    """Layout names ('xaxis', 'yaxis2', …) of the axes that show dates."""
+    found = {name for name in fig.layout.to_plotly_json() if name[1:5] == "axis"
+             and fig.layout[name].type == "date"}
+    for trace in fig.data:
+        for letter in ("x", "y"):
+            if _is_dates(getattr(trace, letter, None)):
+                ref = getattr(trace, f"{letter}axis", None) or letter  # 'x', 'x2', …
+                found.add(f"{letter}axis{ref[1:]}")
+    return found
+
+
+def localize(fig: go.Figure, lang: str | None = None) -> go.Figure:
+    """Chinese date ticks and hover dates on every date axis when lang is zh (default: the
+    UI's language); English figures are returned unchanged."""
+    if (lang or current_lang()) != "zh":
+        return fig
+    stops = [{"dtickrange": r, "value": v} for r, v in ZH_STOPS]
+    for name in date_axes(fig):
+        fig.layout[name].update(type="date", tickformatstops=stops, hoverformat=ZH_HOVER)
+    return fig
+
+
+def style(fig: go.Figure, height: int | None = None, title: str | None = None) -> go.Figure:
+    """The layout the analyst pages share: CJK font, tight margins (room for a title), no
+    legend title. Legend position and the rest stay as the figure set them."""
+    if title:
+        fig.update_layout(title=title)
+    top = 40 if fig.layout.title.text else 10
+    fig.update_layout(font={"family": FONT}, margin={"l": 10, "r": 10, "t": top, "b": 10},
+                      legend_title_text="")
+    if height:
+        fig.update_layout(height=height)
+    return fig
+
+
+def show(fig: go.Figure, height: int | None = None, title: str | None = None, **kw):
+    """style + localize + st.plotly_chart at full width with the PNG download."""
+    return st.plotly_chart(localize(style(fig, height, title)), config=CONFIG, width="stretch", **kw)
