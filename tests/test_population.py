@@ -405,3 +405,20 @@ def test_no_cell_follows_from_the_county_and_town_tables_together(small_db):
     null = vt[int(np.sum(sv > 1e-9)):]
     exposed = [v for v, k in unknown.items() if np.abs(null[:, k]).max(initial=0) < 1e-9]
     assert len(unknown) > 50 and exposed == []
+
+
+@pytest.mark.parametrize("born, on, age", [
+    (date(2000, 12, 1), date(2026, 11, 24), 25),   # calendar years crossed would say 26
+    (date(1966, 11, 1), date(2026, 11, 24), 60),   # birth month reached: a year older
+    (date(1966, 11, 1), date(2026, 10, 31), 59),
+    (date(1966, 12, 1), date(2026, 11, 24), 59),   # not 60+ yet
+    (date(2000, 3, 1), date(2026, 2, 28), 25),
+])
+def test_age_counts_completed_years(born, on, age):
+    import duckdb
+
+    from warehouse.definitions import AGE, sql
+
+    got = duckdb.sql(f"SELECT {sql(AGE, '$now')} FROM (SELECT $born AS birth_month)",
+                     params={"now": datetime.combine(on, datetime.min.time()), "born": born}).fetchall()
+    assert got == [(age,)]

@@ -31,8 +31,10 @@ GRID_SATISFIED = "(grid_satisfaction IN ('满意', '基本满意'))"
 # 群众安全感: 安全 + 基本安全 among survey respondents who answered the question
 FEELS_SAFE = "(sense_of_security IN ('安全', '基本安全'))"
 SAFETY_ANSWERED = "(sense_of_security IS NOT NULL)"
-# A resident's age in whole years at {now}
-AGE = "date_diff('year', birth_month, {now}::DATE)"
+# A resident's age in completed years at {now}: birthdays passed, not calendar years crossed
+# (date_diff('year') would count 2000-12 as 26 on 2026-11-24). birth_month is the first of the
+# birth month, so a resident turns a year older on the first day of their birth month.
+AGE = "datesub('year', birth_month, {now}::DATE)"
 SPECIAL_GROUP_COLUMNS = {"is_corrections": "社区矫正", "is_released": "刑释解教", "is_mental": "严重精神障碍",
                          "is_drug": "吸毒", "is_youth": "重点青少年"}
 CARE_GROUP_COLUMNS = {"lives_alone": "独居", "is_dibao": "低保", "is_disabled": "残疾",
