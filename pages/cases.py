@@ -17,12 +17,13 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.plotting import show
 from warehouse import areas
 from warehouse import caseloop as cl
 from warehouse.periods import shift
 
-PLOTLY = {"displaylogo": False}
 PAGE_SIZE = 50
+UNIT_ROWS = 20  # units in the dwell-by-unit heatmap
 # case ids link to their timeline (/cases?case=…); the link shows the id itself
 CASE_LINK = st.column_config.LinkColumn(display_text=r"case=(.*)$")
 STEP_COLOURS = ["#1f4e79", "#2e75b6", "#4a90c8", "#74a9d8", "#9dc3e6", "#c5dbef"]
@@ -49,9 +50,8 @@ def translate(df: pl.DataFrame, col: str, prefix: str) -> pl.DataFrame:
 
 
 def chart(fig, height=360):
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"})
-    st.plotly_chart(fig, config=PLOTLY, width="stretch")
+    fig.update_layout(margin={"t": 40})
+    show(fig, height)  # shared layout, Chinese date ticks, PNG download
 
 
 # ---------------------------------------------------------------- one case's timeline
@@ -196,6 +196,19 @@ with tab["dwell"]:
                             y=heat["case_type"].to_list(), color_continuous_scale="Blues", aspect="auto",
                             text_auto=".0f", title=t("cl.dwell.heat"))
             chart(fig, 40 + 24 * heat.height)
+        elif by == "responsible_unit" and dw.height:
+            # the units that handled most cases (readable at a glance; the table lists them all)
+            busiest = (dw.group_by("responsible_unit").agg(pl.col("n").max()).sort("n", descending=True)
+                       .head(UNIT_ROWS)["responsible_unit"].to_list())
+            heat = (dw.filter(pl.col("responsible_unit").is_in(busiest))
+                    .pivot(on="step", index="responsible_unit", values="median_hours"))
+            heat = heat.join(pl.DataFrame({"responsible_unit": busiest, "_o": range(len(busiest))}),
+                             on="responsible_unit").sort("_o")
+            steps = [s for s in cl.DWELL_STEPS if s in heat.columns]
+            fig = px.imshow(heat.select(steps).to_numpy(), x=[step_label(s) for s in steps],
+                            y=heat["responsible_unit"].to_list(), color_continuous_scale="Blues", aspect="auto",
+                            text_auto=".0f", title=t("cl.dwell.heat_unit", n=len(busiest)))
+            chart(fig, 60 + 24 * heat.height)
         st.dataframe(rename(translate(dw, "step", "cl.step")), hide_index=True, width="stretch", height=320,
                      column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="%.1f")
                                     for c in ("median_hours", "p90_hours", "mean_hours")})
@@ -256,9 +269,9 @@ with tab["rates"]:
         with left:
             fig = px.bar(towns.sort("local_share").to_pandas(), y="town_name", x="local_share", orientation="h",
                          color="meets_target", color_discrete_map={True: "#2e75b6", False: "#c00000"},
-                         text="local_share", labels={"town_name": "", "local_share": t("cl.col.local_share")})
-            fig.add_vline(x=cl.LOCAL_TARGET, line_dash="dash", line_color="#444",
-                          annotation_text=t("cl.level.target"))
+                         text="local_share", labels={"town_name": "", "local_share": t("cl.level.axis")})
+            # the target is named in the axis title: a label on the line would sit on the bars
+            fig.add_vline(x=cl.LOCAL_TARGET, line_dash="dash", line_color="#444")
             fig.update_traces(texttemplate="%{text:.1%}", textangle=0)
             fig.update_xaxes(tickformat=".0%", range=[min(0.8, (towns["local_share"].min() or 0.8) - 0.02), 1.01])
             fig.update_layout(showlegend=False)

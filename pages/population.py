@@ -11,6 +11,7 @@ from ui.download import buttons
 from ui.filters import set_area, sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.plotting import localize
 from warehouse import areas, population, suppression
 
 CONFIG = {"displaylogo": False}
@@ -78,7 +79,7 @@ for kind, col in (("户籍", "registered"), ("流动", "floating"), ("境外", "
 fig.update_layout(barmode="stack", height=360, margin=dict(l=10, r=10, t=10, b=10),
                   legend=dict(orientation="h", y=1.08, traceorder="normal"), yaxis_title=t("pop.axis.people"))
 drillable = len(f.area_code) < 15
-event = st.plotly_chart(fig, config=CONFIG, key="pop_res_chart",
+event = st.plotly_chart(localize(fig), config=CONFIG, key="pop_res_chart",
                         on_select="rerun" if drillable else "ignore", selection_mode="points")
 if drillable:
     st.caption(t("pop.sec.residents_help"))
@@ -110,7 +111,7 @@ with left:
                       legend=dict(orientation="h", y=1.06), yaxis_title=t("pop.axis.age"),
                       xaxis=dict(title=t("pop.axis.people"), tickvals=ticks,
                                  ticktext=[f"{abs(v):,}" for v in ticks]))
-    st.plotly_chart(fig, config=CONFIG, key="pop_pyramid")
+    st.plotly_chart(localize(fig), config=CONFIG, key="pop_pyramid")
     buttons(headers(pyr.select("band", "sex", "residents")), "age_pyramid", key="pop_pyr")
 with right:
     section("floating")
@@ -129,7 +130,7 @@ with right:
                       yaxis2=dict(title=t("pop.axis.arrivals"), overlaying="y", side="right", showgrid=False,
                                   range=[0, max(trend["floating_arrivals"].max() or 1, 1) * 3], tickformat=",d",
                                   nticks=4))
-    st.plotly_chart(fig, config=CONFIG, key="pop_floating")
+    st.plotly_chart(localize(fig), config=CONFIG, key="pop_floating")
     st.caption(t("pop.floating_note"))
     buttons(headers(trend), "floating_trend", key="pop_trend")
 
@@ -143,7 +144,7 @@ for c in care_cols[2:]:
                 hovertemplate="%{x}<br>%{fullData.name}: %{y:,}<extra></extra>")
 fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=10),
                   legend=dict(orientation="h", y=1.1), yaxis_title=t("pop.axis.people"))
-st.plotly_chart(fig, config=CONFIG, key="pop_care")
+st.plotly_chart(localize(fig), config=CONFIG, key="pop_care")
 care_view = care.select("area_code", "area_name", "residents", *care_cols)
 st.dataframe(headers(care_view), hide_index=True, width="stretch")
 buttons(headers(care_view), "care_groups", key="pop_care")

@@ -70,7 +70,7 @@ def style(fig: go.Figure, height: int | None = None, title: str | None = None) -
     legend title. Legend position and the rest stay as the figure set them."""
     if title:
         fig.update_layout(title=title)
-    top = 40 if fig.layout.title.text else 10
+    top = 40 if fig.layout.title.text else fig.layout.margin.t if fig.layout.margin.t is not None else 10
     fig.update_layout(font={"family": FONT}, margin={"l": 10, "r": 10, "t": top, "b": 10},
                       legend_title_text="")
     if height:

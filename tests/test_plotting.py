@@ -1,0 +1,40 @@
+"""ui.plotting.localize: Chinese date ticks on date axes only, English figures untouched."""
+
+from datetime import date, datetime
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+
+from ui.plotting import ZH_STOPS, date_axes, localize, style
+
+DAYS = pl.DataFrame({"day": [date(2026, 10, 1), date(2026, 10, 2)], "posts": [3, 5], "g": ["a", "b"]})
+
+
+def test_zh_formats_every_date_axis_and_nothing_else():
+    fig = localize(px.bar(DAYS.to_pandas(), x="day", y="posts"), "zh")
+    assert [s.value for s in fig.layout.xaxis.tickformatstops] == [v for _, v in ZH_STOPS]
+    assert "%Y年%-m月" in [s.value for s in fig.layout.xaxis.tickformatstops]
+    assert fig.layout.xaxis.hoverformat == "%Y年%-m月%-d日" and not fig.layout.yaxis.tickformatstops
+    bars = localize(px.bar(DAYS.to_pandas(), x="posts", y="g", orientation="h"), "zh")
+    assert date_axes(bars) == set() and not bars.layout.xaxis.tickformatstops  # a number axis stays
+
+
+def test_graph_objects_facets_and_timelines_are_found():
+    assert date_axes(go.Figure(go.Scatter(x=DAYS["day"].to_list(), y=[1, 2]))) == {"xaxis"}
+    assert date_axes(px.line(DAYS.to_pandas(), x="day", y="posts", facet_col="g")) == {"xaxis", "xaxis2"}
+    spans = pl.DataFrame({"s": [datetime(2026, 1, 1)], "e": [datetime(2026, 1, 2)], "r": ["x"]})
+    assert date_axes(px.timeline(spans.to_pandas(), x_start="s", x_end="e", y="r")) == {"xaxis"}
+
+
+def test_english_is_left_alone():
+    fig = localize(px.bar(DAYS.to_pandas(), x="day", y="posts"), "en")
+    assert not fig.layout.xaxis.tickformatstops and fig.layout.xaxis.hoverformat is None
+
+
+def test_style_keeps_a_set_top_margin_and_makes_room_for_a_title():
+    fig = go.Figure()
+    fig.update_layout(margin={"t": 60})
+    assert style(fig).layout.margin.t == 60
+    assert style(go.Figure(), 300, title="标题").layout.margin.t == 40
+    assert style(go.Figure()).layout.margin.t == 10
