@@ -201,6 +201,14 @@ def test_topics_and_keywords_by_hand(hand_db):
     assert k.row(0, named=True) == {"keyword": "补偿", "posts": 3, "prev_posts": 1, "change": 2.0}
 
 
+def test_exports_include_the_to_date(hand_db):
+    from warehouse import datasets
+
+    # post 4 (交通出行) was published on 10-20: --to 2026-10-20 is the last day, included
+    got = datasets.get("opinion_topics", FULL, "320813", date(2026, 10, 1), date(2026, 10, 20), path=hand_db)
+    assert dict(zip(got["topic"], got["posts"])) == {"征地拆迁": 3, "交通出行": 1}
+
+
 def test_post_list_masks_authors(hand_db):
     p = opinion.posts(FULL, "320813106", date(2026, 10, 1), date(2026, 11, 1), sentiment="negative", path=hand_db)
     assert p["post_id"].to_list() == ["p2", "p1"] and set(p["author"]) == {"abcdef…"}
@@ -265,4 +273,6 @@ def test_page_in_chromium(app_url, chromium, artifacts):
         wait_ready(page, timeout_ms=120_000)
         page.get_by_role("tab", name=tab).scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / f"opinion_tab{i + 1}.png"))
+    body = page.inner_text("body")
+    assert "处置时间线" in body and "进行中" in body  # the handling register drew, open topics flagged
     page.close()

@@ -159,3 +159,13 @@ def test_page_register_in_english(small_db):
     assert not at.exception
     table = next(d.value for d in at.dataframe if "Waiting at stage (h)" in d.value.columns)
     assert "Handle" in table["Stage"].tolist() and set(table["Area"]) == {"三河镇"}
+
+
+def test_exports_take_an_inclusive_to_date(hand_db):
+    from warehouse import datasets
+
+    # A opened 2026-10-01 08:00: a window ending on --to 2026-10-01 includes it
+    got = datasets.get("opinion_handling", FULL, start=date(2026, 9, 1), end=date(2026, 10, 1), path=hand_db)
+    assert got["opinion_case_id"].to_list() == ["A"]
+    stages = datasets.get("opinion_handling_stages", FULL, path=hand_db)
+    assert stages["reached"].to_list() == [3, 3, 3, 2, 2]

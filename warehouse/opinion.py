@@ -389,11 +389,17 @@ def platforms(scope: Scope, path=None) -> list[str]:
 # ---------------------------------------------------------------- named datasets
 
 
+# Dataset functions get the CLI's inclusive --to date; the functions above take a half-open end.
+def _inclusive(end: date | None) -> date | None:
+    return end + timedelta(days=1) if end else None
+
+
 def _period(start, end, path) -> tuple[date, date]:
+    """The export window: --from .. --to (inclusive), else the last complete month."""
     if start and end:
-        return start, end
+        return start, _inclusive(end)
     p = meta.default_period("month", path)
-    return start or p.start, end or p.end
+    return start or p.start, _inclusive(end) or p.end
 
 
 @dataset("opinion_daily", "Opinion posts per day and platform: volume, negative share, mean sentiment")
@@ -414,13 +420,13 @@ def opinion_warnings_dataset(scope: Scope, area=None, start=None, end=None, path
 @dataset("opinion_handling", "Warned opinion topics' handling records: hours each stage (研判 → 预警 → 处置 → "
                              "引导 → 办结) took, open ones flagged; the 365 days to --to (default now)")
 def opinion_handling_dataset(scope: Scope, area=None, start=None, end=None, path=None) -> pl.DataFrame:
-    return handling(scope, area, start, end, path=path)
+    return handling(scope, area, start, _inclusive(end), path=path)
 
 
 @dataset("opinion_handling_stages", "Median and P90 hours per handling stage of warned opinion topics, and "
                                     "records waiting at each now")
 def opinion_handling_stages_dataset(scope: Scope, area=None, start=None, end=None, path=None) -> pl.DataFrame:
-    return handling_summary(scope, area, start, end, path=path)
+    return handling_summary(scope, area, start, _inclusive(end), path=path)
 
 
 @dataset("opinion_posts", "Opinion posts (author shown as a short hash only)", person_level=True)
