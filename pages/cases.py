@@ -98,7 +98,9 @@ if case_id:
         fig.update_yaxes(categoryorder="array", categoryarray=[step_label(s) for s in
                          ("report", "accept", "dispatch", "escalate", "handle", "return", "verify", "close")])
         chart(fig, 380)
-        st.dataframe(rename(translate(tl, "step", "cl.step")), hide_index=True, width="stretch")
+        st.dataframe(rename(translate(tl, "step", "cl.step")), hide_index=True, width="stretch",
+                     column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="%.1f")
+                                    for c in ("hours_since_previous", "hours_since_report")})
     st.stop()
 
 # ---------------------------------------------------------------- the loop for a selection

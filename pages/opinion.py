@@ -122,11 +122,11 @@ with tab_trend:
         st.info(t("opinion.no_posts"))
     else:
         labels = {"day": t("opinion.day"), "posts": t("opinion.col.posts"), "group": t("opinion.group"),
-                  "avg_sentiment": t("opinion.col.avg")}
+                  "avg_sentiment_7d": t("opinion.col.avg_7d")}
         fig = px.bar(tr.to_pandas(), x="day", y="posts", color="group", labels=labels,
                      title=t("opinion.chart.volume"))
         show(fig, 330)
-        fig = px.line(tr.to_pandas(), x="day", y="avg_sentiment", color="group", labels=labels,
+        fig = px.line(tr.to_pandas(), x="day", y="avg_sentiment_7d", color="group", labels=labels,
                       title=t("opinion.chart.sentiment"), range_y=[0, 1])
         show(fig, 300)
         buttons(tr, "opinion_daily", key="dl_trend")

@@ -201,6 +201,15 @@ def test_topics_and_keywords_by_hand(hand_db):
     assert k.row(0, named=True) == {"keyword": "补偿", "posts": 3, "prev_posts": 1, "change": 2.0}
 
 
+def test_trend_daily_and_seven_day_sentiment_by_hand(hand_db):
+    tr = opinion.trend(FULL, "320813", date(2026, 10, 1), date(2026, 11, 1), by="platform", path=hand_db)
+    # all 微博: 10-03 0.1, 10-05 0.2, 10-09 0.9 (10-03 is still inside its 7 days), 10-20 0.5
+    assert tr["day"].to_list() == [date(2026, 10, d) for d in (3, 5, 9, 20)]
+    assert tr["avg_sentiment"].to_list() == pytest.approx([0.1, 0.2, 0.9, 0.5])
+    assert tr["avg_sentiment_7d"].to_list() == pytest.approx([0.1, 0.15, 0.4, 0.5])
+    assert tr["negative_share"].to_list() == pytest.approx([1, 1, 0, 0])
+
+
 def test_exports_include_the_to_date(hand_db):
     from warehouse import datasets
 

@@ -76,7 +76,8 @@ def summary(scope: Scope, area: str | None, start: date, end: date, path=None) -
 def trend(scope: Scope, area: str | None, start: date, end: date, by: str = "platform",
           path=None) -> pl.DataFrame:
     """One row per day and group (platform, or the child area of `area`): posts, negative
-    share, mean sentiment score. Posts naming no place group as 未定位."""
+    share, mean sentiment score that day and over the 7 days ending that day (within the
+    period). Posts naming no place group as 未定位."""
     where, params = _filters(scope, area, start, end)
     if by == "platform":
         group, n = "platform", 9
@@ -85,12 +86,20 @@ def trend(scope: Scope, area: str | None, start: date, end: date, by: str = "pla
         group = f"coalesce(a.name, '{UNLOCATED}')"
     else:
         raise ValueError("by must be 'platform' or 'area'")
+    # avg_sentiment_7d: mean score of the group's posts in the 7 days ending that day (a day's
+    # few posts swing the daily mean from 0 to 1; the trend is what a reader looks for)
     return db.query(f"""
-        SELECT published_at::DATE AS day, {group} AS "group", count(*) AS posts,
-               count(*) FILTER (WHERE {NEGATIVE_POST}) / count(*) AS negative_share,
-               avg(sentiment_score) AS avg_sentiment
-        FROM opinion_post p LEFT JOIN area a ON a.code = substr(p.area_code, 1, {n})
-        WHERE {where} GROUP BY ALL ORDER BY day, "group" """, params, path)
+        WITH d AS (
+            SELECT published_at::DATE AS day, {group} AS "group", count(*) AS posts,
+                   count(*) FILTER (WHERE {NEGATIVE_POST}) AS negative,
+                   sum(sentiment_score) AS score_sum, count(sentiment_score) AS scored
+            FROM opinion_post p LEFT JOIN area a ON a.code = substr(p.area_code, 1, {n})
+            WHERE {where} GROUP BY ALL)
+        SELECT day, "group", posts, negative / posts AS negative_share, score_sum / scored AS avg_sentiment,
+               sum(score_sum) OVER w / sum(scored) OVER w AS avg_sentiment_7d
+        FROM d WINDOW w AS (PARTITION BY "group" ORDER BY day
+                            RANGE BETWEEN INTERVAL 6 DAYS PRECEDING AND CURRENT ROW)
+        ORDER BY day, "group" """, params, path)
 
 
 # ---------------------------------------------------------------- topics and keywords
