@@ -60,6 +60,18 @@ def test_case_loop_page_in_english(small_db):
     assert "Process variants" in [tab.label for tab in at.tabs]
 
 
+def test_dwell_by_unit_has_table_and_chart(small_db):
+    at = open_page("cases", cl_tab="环节时长", **OCT)
+    at.radio(key="cl_dwell_by").set_value("按责任单位").run()
+    assert not at.exception, at.exception
+    by_unit = cl.dwell(FULL, "320813", date(2026, 10, 1), date(2026, 11, 1), by="responsible_unit", path=small_db)
+    table = at.dataframe[0].value
+    assert "责任单位" in table.columns and table.shape[0] == by_unit.height
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # the overall bars and the busiest units' heatmap
+    assert '办件最多的 20 个责任单位' in charts[1].proto.spec
+
+
 def test_case_timeline_by_url(small_db):
     rows = cl.case_list(FULL, "320813", date(2026, 10, 1), date(2026, 11, 1), sort="returned_count", limit=1,
                         path=small_db)
