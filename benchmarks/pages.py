@@ -3,7 +3,10 @@
     python benchmarks/pages.py [--scale county|city] [--db PATH] [--runs N] [--json]
 
 For each page, in a fresh process (so caches and DuckDB instances start empty):
-  cold_ms      first render after start (imports excluded: they are paid once per server)
+  cold_ms      first render after start: the libraries (streamlit, pandas, plotly, pydeck,
+               duckdb…) imported, nothing of ours run: our modules, the first connection
+               and every query count (every render is a new session on the page's URL
+               running app.py and that page only, as a click does: tests/apptest.session)
   warm_p50/p95 the same URL rendered again, --runs times
   filter_ms    a changed filter (the previous month) rendered once, uncached
   naive_ms     the page's main data computed the naive way: pandas from the base tables,
@@ -114,30 +117,21 @@ def peak_rss_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
 sys.path.insert(0, {root!r})
-from streamlit.testing.v1 import AppTest
-from ui.nav import PAGES
-spec = next(p for p in PAGES if p.key == {page!r})
-def fresh(params):
-    at = AppTest.from_file({app!r}, default_timeout=600)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at
-params = {params!r}
-# imports and the app shell, paid once per server process
-at = fresh(params); at.run()
-if {page!r} != "home" and {page!r} != "wall":
-    at.switch_page(spec.file)
+from tests.apptest import session
 def render(p):
-    at = fresh(p)
+    # a new session on the page's URL: app.py and that page run, as after a click (see
+    # tests/apptest.session: the harness's per-session component scan is shared, as on a server)
+    at = session({page!r}, 600, **p)
     t0 = time.perf_counter(); at.run()
-    if {page!r} not in ("home", "wall"):
-        at.switch_page(spec.file); at.run()
-    ms = (time.perf_counter() - t0) * 1000
-    return ms, at
-import streamlit as st
-st.cache_data.clear()
-from warehouse import db; db.close_readers()
+    return (time.perf_counter() - t0) * 1000, at
+params = {params!r}
+# libraries a running server has imported once, for whichever page came first; our own
+# modules, the first DuckDB connection, every query and the app shell's first run count as cold
+import duckdb, numpy, pandas, plotly.express, plotly.graph_objects, polars, pyarrow, pydeck  # noqa: E401,F401
+import streamlit as st  # noqa: F401
+session("home")  # the server's one component scan, at start
 cold, at = render(params)
+assert not at.exception, [e.value for e in at.exception]
 warm = sorted(render(params)[0] for _ in range({runs}))
 filt, _ = render(dict(params, period={prev!r}))
 print(json.dumps(dict(cold_ms=cold, warm_p50_ms=statistics.median(warm),
@@ -150,7 +144,7 @@ def measure_page(page: str, db: Path, runs: int, period: str, prev: str) -> dict
     params = {"area": "320813", "grain": "month", "period": period, "lang": "zh"}
     if page == "wall":
         params = {"view": "wall", "lang": "zh"}
-    code = CHILD.format(root=str(ROOT), app=str(ROOT / "app.py"), page=page, params=params,
+    code = CHILD.format(root=str(ROOT), page=page, params=params,
                         runs=runs, prev=prev)
     env = os.environ | {"WAREHOUSE_DB": str(db)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

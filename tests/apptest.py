@@ -1,4 +1,5 @@
-"""AppTest helpers: run the real app.py (navigation, filters) and switch to one page."""
+"""AppTest helpers: run the real app.py (navigation, filters) on one page, as a live server
+would. Used by the page tests and by benchmarks/pages.py."""
 
 from __future__ import annotations
 
@@ -10,21 +11,59 @@ from ui.i18n import set_lang
 from ui.nav import PAGES
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+_components = []
+
+
+def as_on_a_live_server() -> None:
+    """AppTest resets Streamlit's legacy pages/ flag before every run, so each run would start
+    in legacy mode and ui.filters would rerun it (losing a button click, running the page
+    twice). On a live server the flag stays off after app.py's first st.navigation; make
+    AppTest behave the same. Idempotent."""
+    import streamlit.delta_generator
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # nor does a live server print "run it with `streamlit run`" (a stack walk, ~0.3 s)
+    streamlit.delta_generator._use_warning_has_been_displayed = True
+    if getattr(PagesManager.__init__, "_live", False):
+        return
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    init._live = True
+    PagesManager.__init__ = init
+
+
+def session(key: str = "home", timeout: float = 120, **query_params) -> AppTest:
+    """A new session on page `key`'s URL, not yet run. Running it runs app.py and that page
+    only, as a click does (url_path == file stem, so the page is found before the first run).
+    A server scans installed packages for components once, at start; AppTest would on every
+    new session (~0.4 s), so one scan is shared."""
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    as_on_a_live_server()
+    if not _components:
+        manager = BidiComponentManager()
+        manager.discover_and_register_components(start_file_watching=False)
+        _components.append(manager)
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at._bidi_component_manager = _components[0]
+    for k, v in query_params.items():
+        at.query_params[k] = v
+    if key != "home":
+        at.switch_page(next(p for p in PAGES if p.key == key).file)
+    return at
 
 
 def open_page(key: str = "home", timeout: float = 120, **query_params) -> AppTest:
-    """Run app.py with the given URL query parameters, then switch to page `key`.
+    """Run app.py with the given URL query parameters on page `key`.
 
     AppTest formats widget options outside a script run too (e.g. on switch_page), where no
     session state says the language: the process default is set to the URL's language.
     """
     set_lang(query_params.get("lang", "zh"))
-    at = AppTest.from_file(APP, default_timeout=timeout)
-    for k, v in query_params.items():
-        at.query_params[k] = v
+    at = session(key, timeout, **query_params)
     at.run()
-    if key != "home" and not at.exception:
-        spec = next(p for p in PAGES if p.key == key)
-        at.switch_page(spec.file)
-        at.run()
     return at

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.apptest import as_on_a_live_server
+
 AS_OF = datetime(2026, 11, 24, 10, 0)
 SEED = 20261124
 os.environ.setdefault("WAREHOUSE_HASH_KEY", "test-key-not-secret")
@@ -70,19 +72,4 @@ def chromium():
         yield b
 
 
-def _as_on_a_live_server() -> None:
-    """AppTest resets Streamlit's legacy pages/ flag before every run, so each run would start
-    in legacy mode and ui.filters would rerun it (losing a button click). On a live server the
-    flag stays off after app.py's first st.navigation; make AppTest behave the same."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
-
-
-_as_on_a_live_server()
+as_on_a_live_server()  # see tests/apptest.py

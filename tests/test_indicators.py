@@ -265,3 +265,15 @@ def test_what_changed_sentences(wh, two_indicators):
         "高良涧街道 逾期率 上升 60.0 个百分点（0.0% → 60.0%），变差",
         "洪泽区 逾期率 上升 42.9 个百分点（0.0% → 42.9%），变差"]
     assert df["sentence_en"][0] == "高良涧街道 Overdue rate up 60.0 pp (0.0% → 60.0%), worse"
+
+
+def test_periods_kept_from_an_earlier_evaluation_equal_a_fresh_one(small_db):
+    """evaluate() keeps results per period: a request sharing periods with an earlier one
+    must give exactly what evaluating from the base tables gives, rows in the same order."""
+    sep, octo, aug = parse("2026-09"), parse("2026-10"), parse("2026-08")
+    wi.evaluate(FULL, "320813", ["county", "town"], [sep, octo], path=small_db)
+    mixed = wi.evaluate(FULL, "320813", ["county", "town"], [aug, octo], path=small_db)
+    fresh = wi._evaluate(FULL, "320813", ["county", "town"], [aug, octo], None, small_db, True)
+    assert mixed.height == fresh.height > 0
+    assert mixed.sort("key", "period", "area_code").equals(fresh.sort("key", "period", "area_code"))
+    assert mixed["key"].to_list() == fresh["key"].to_list()

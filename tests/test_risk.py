@@ -1,5 +1,6 @@
 """Grid risk index: normalisation, aggregation and drivers checked by hand; sensitivity, backtest, page."""
 
+import copy
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 
 from tests.apptest import open_page
 from tests.fixtures import empty_warehouse, insert
-from warehouse import risk
+from warehouse import db, risk
 from warehouse.datasets import all_datasets
 from warehouse.db import FULL, Scope
 
@@ -310,3 +311,20 @@ def test_risk_in_chromium(app_url, chromium, artifacts):
     click_tab(page, "回测检验", artifacts / "risk_backtest_1440x1000.png")
     assert "AUC" in page.inner_text("body")
     page.close()
+
+
+def test_risk_marts_equal_scoring_from_the_base_tables(small_db, monkeypatch):
+    """The persisted index (mart_risk_*) is exactly what scoring the base tables gives, and
+    a changed configuration is not served from a mart scored with the old one."""
+    con = db.reader(small_db)
+    persisted = risk._from_marts(con)
+    assert persisted is not None
+    values = risk.drivers_from_counts(risk._raw_panel(con))
+    scores = risk.index_from_drivers(values)
+    assert persisted[1].height == values.height > 0
+    assert persisted[0].equals(values.select(persisted[0].columns))
+    assert persisted[1].equals(scores.select(persisted[1].columns))
+    changed = copy.deepcopy(risk.config())
+    changed["levels"]["red"] += 0.5
+    monkeypatch.setattr(risk, "config", lambda path=None: changed)
+    assert risk._from_marts(con) is None

@@ -20,7 +20,12 @@ def data_now(path=None) -> datetime:
     Using the data's own clock keeps a demo or a restored backup consistent; on a live
     warehouse loaded daily it is within a day of the wall clock.
     """
-    v = db.reader(path).sql("SELECT max(occurred_at) FROM case_event").fetchall()[0][0]
+    return data_now_of(db.reader(path))
+
+
+def data_now_of(con) -> datetime:
+    """data_now on an open connection (a load's private copy, before it is swapped in)."""
+    v = con.sql("SELECT max(occurred_at) FROM case_event").fetchall()[0][0]
     return v or datetime.now()
 
 
