@@ -15,17 +15,23 @@ _components = []
 
 
 def as_on_a_live_server() -> None:
-    """AppTest resets Streamlit's legacy pages/ flag before every run, so each run would start
+    """Make AppTest run pages as a live server does. Idempotent.
+
+    AppTest resets Streamlit's legacy pages/ flag before every run, so each run would start
     in legacy mode and ui.filters would rerun it (losing a button click, running the page
-    twice). On a live server the flag stays off after app.py's first st.navigation; make
-    AppTest behave the same. Idempotent."""
+    twice). On a live server the flag stays off after app.py's first st.navigation."""
     import streamlit.delta_generator
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
 
     # nor does a live server print "run it with `streamlit run`" (a stack walk, ~0.3 s)
     streamlit.delta_generator._use_warning_has_been_displayed = True
     if getattr(PagesManager.__init__, "_live", False):
         return
+    # a server compiles each script once (its ScriptCache lives as long as the server);
+    # AppTest makes a new cache per run, re-parsing app.py and the page every time
+    shared_cache = app_test.ScriptCache()
+    app_test.ScriptCache = lambda: shared_cache
     original = PagesManager.__init__
 
     def init(self, *args, **kwargs):
