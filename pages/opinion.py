@@ -164,10 +164,11 @@ with tab_topics:
 
 # ---------------------------------------------------------------- handling
 with tab_handling:
-    hv = call(opinion.handling_view, f.scope, f.area_code, None, end)
+    # the register as it stands now (like the warnings above): the year up to the data's now
+    hv = call(opinion.handling_view, f.scope, f.area_code)
     rec, stages, tot, seg = hv["records"], hv["stages"], hv["totals"], hv["segments"]
-    st.caption(t("opinion.handling_help", start=fmt.day(end - timedelta(days=opinion.HANDLING_WINDOW_DAYS)),
-                 end=fmt.day(end - timedelta(days=1))))
+    st.caption(t("opinion.handling_help", start=fmt.day(hv["now"] - timedelta(days=opinion.HANDLING_WINDOW_DAYS)),
+                 end=fmt.moment(hv["now"])))
     if rec.is_empty():
         st.info(t("opinion.no_handling"))
     else:
