@@ -61,7 +61,7 @@ else:
         pl.col("negative_share").alias(t("opinion.col.neg_share")),
         pl.col("peak_z").alias(t("opinion.col.peak_z")),
         pl.col("baseline_median").alias(t("opinion.col.baseline")))
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    st.dataframe(shown, hide_index=True, placeholder="—", width="stretch", column_config={
         t("opinion.col.neg_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
         t("opinion.col.started"): st.column_config.DateColumn(format="YYYY-MM-DD"),
         t("opinion.col.last"): st.column_config.DateColumn(format="YYYY-MM-DD")})
@@ -97,7 +97,7 @@ else:
         st.dataframe(places.select(pl.col("place_text").alias(t("opinion.place")),
                                    pl.col("posts").alias(t("opinion.col.posts")),
                                    pl.col("negative_share").alias(t("opinion.col.neg_share"))),
-                     hide_index=True, width="stretch", height=320, column_config={
+                     hide_index=True, placeholder="—", width="stretch", height=320, column_config={
                          t("opinion.col.neg_share"): st.column_config.NumberColumn(format="percent")})
     if f.scope.person_level:
         st.markdown(f"**{t('opinion.warning_posts')}**")
@@ -108,7 +108,7 @@ else:
             pl.col("author").alias(t("opinion.col.author")), pl.col("content").alias(t("opinion.col.content")),
             pl.col("sentiment").replace_strict(SENTIMENT, default=None).alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
             pl.col("handling_status").replace(STAGE).alias(t("opinion.col.status"))),
-            hide_index=True, width="stretch", height=240)
+            hide_index=True, placeholder="—", width="stretch", height=240)
 
 tab_trend, tab_topics, tab_handling, tab_posts = st.tabs(
     [t("opinion.tab.trend"), t("opinion.tab.topics"), t("opinion.tab.handling"), t("opinion.tab.posts")])
@@ -148,7 +148,7 @@ with tab_topics:
                 pl.col("topic").alias(t("opinion.col.topic")), pl.col("posts").alias(t("opinion.col.posts")),
                 pl.col("prev_posts").alias(t("opinion.col.prev")), pl.col("change").alias(t("opinion.col.change")),
                 pl.col("negative_share").alias(t("opinion.col.neg_share"))),
-                hide_index=True, width="stretch", column_config={
+                hide_index=True, placeholder="—", width="stretch", column_config={
                     t("opinion.col.change"): st.column_config.NumberColumn(format="percent"),
                     t("opinion.col.neg_share"): st.column_config.NumberColumn(format="percent")})
             buttons(topics, "opinion_topics", key="dl_topics")
@@ -159,7 +159,7 @@ with tab_topics:
                                pl.col("posts").alias(t("opinion.col.posts")),
                                pl.col("prev_posts").alias(t("opinion.col.prev")),
                                pl.col("change").alias(t("opinion.col.change"))),
-                     hide_index=True, width="stretch", height=560, column_config={
+                     hide_index=True, placeholder="—", width="stretch", height=560, column_config={
                          t("opinion.col.change"): st.column_config.NumberColumn(format="percent")})
 
 # ---------------------------------------------------------------- handling
@@ -175,8 +175,6 @@ with tab_handling:
         def stage_name(s: str) -> str:
             return STAGE.get(s, s)
 
-        def hours_text(col: str) -> pl.Expr:  # a stage not reached yet shows as —, not None
-            return pl.col(col).round(1).cast(pl.Utf8).fill_null("—")
 
         m = st.columns(4)
         m[0].metric(t("opinion.handling.records"), fmt.num(tot["records"]))
@@ -203,7 +201,7 @@ with tab_handling:
                 pl.col("median_hours").alias(t("opinion.col.median_hours")),
                 pl.col("p90_hours").alias(t("opinion.col.p90_hours")),
                 pl.col("waiting_now").alias(t("opinion.col.waiting_now"))),
-                hide_index=True, width="stretch", column_config={
+                hide_index=True, placeholder="—", width="stretch", column_config={
                     t(f"opinion.col.{c}"): st.column_config.NumberColumn(format="%.1f")
                     for c in ("median_hours", "p90_hours")})
             buttons(stages, "opinion_handling_stages", key="dl_handling_stages")
@@ -237,13 +235,13 @@ with tab_handling:
             pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8).alias(t("opinion.col.status")),
             pl.when(pl.col("is_open")).then(pl.lit(t("opinion.handling.open_flag")))
             .otherwise(pl.lit(t("opinion.handling.closed_flag"))).alias(t("opinion.col.state")),
-            *[hours_text(c).alias(t("opinion.col.stage_hours", stage=stage_name(n)))
+            *[pl.col(c).alias(t("opinion.col.stage_hours", stage=stage_name(n)))
               for c, (_, n, _) in zip(hour_cols, opinion.HANDLING_STAGES)],
-            hours_text("waiting_hours").alias(t("opinion.col.waiting_hours")),
-            hours_text("total_hours").alias(t("opinion.col.total_hours")))
-        right = st.column_config.TextColumn(alignment="right")
-        st.dataframe(table, hide_index=True, width="stretch", height=320, column_config={
-            **dict.fromkeys(table.columns[6:], right),
+            pl.col("waiting_hours").alias(t("opinion.col.waiting_hours")),
+            pl.col("total_hours").alias(t("opinion.col.total_hours")))
+        hours = st.column_config.NumberColumn(format="%.1f")  # a stage not reached yet shows —
+        st.dataframe(table, hide_index=True, placeholder="—", width="stretch", height=320, column_config={
+            **dict.fromkeys(table.columns[6:], hours),
             t("opinion.col.opened"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
         buttons(rec, "opinion_handling", key="dl_handling")
 
@@ -270,5 +268,5 @@ with tab_posts:
             pl.col("sentiment").replace_strict(SENTIMENT, default=None).alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
             pl.col("engagement").alias(t("opinion.col.engagement")),
             pl.col("handling_status").replace(STAGE).alias(t("opinion.col.status"))),
-            hide_index=True, width="stretch", height=420)
+            hide_index=True, placeholder="—", width="stretch", height=420)
         buttons(ps, "opinion_posts", key="dl_posts")
