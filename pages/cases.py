@@ -24,6 +24,10 @@ from warehouse.periods import shift
 
 PAGE_SIZE = 50
 UNIT_ROWS = 20  # units in the dwell-by-unit heatmap
+VARIANT_ROWS = 10  # paths in the variant explorer chart (the table lists 20)
+# main steps in the funnel's blues; the detours stand out
+VARIANT_COLOURS = {"report": "#1f4e79", "accept": "#2e75b6", "dispatch": "#4a90c8", "handle": "#74a9d8",
+                   "verify": "#9dc3e6", "close": "#c5dbef", "return": "#f59e0b", "escalate": "#c00000"}
 # case ids link to their timeline (/cases?case=…); the link shows the id itself
 CASE_LINK = st.column_config.LinkColumn(display_text=r"case=(.*)$")
 STEP_COLOURS = ["#1f4e79", "#2e75b6", "#4a90c8", "#74a9d8", "#9dc3e6", "#c5dbef"]
@@ -313,6 +317,26 @@ with tab["variants"]:
         st.subheader(t("cl.variants.title"))
         st.caption(t("cl.variants.note"))
         va = call(cl.variants, f.scope, **sel_ch, limit=20)
+        if va.height:
+            # variant explorer, as process-mining tools draw it: one row of step blocks per path
+            top = va.head(VARIANT_ROWS)
+            rows = [t("cl.variants.row", i=i + 1, n=fmt.num(n), h=fmt.num(h, 0))
+                    for i, (n, h) in enumerate(zip(top["cases"], top["mean_hours"]))]
+            fig = go.Figure()
+            for step, colour in VARIANT_COLOURS.items():
+                xs, ys = [], []
+                for row, variant in zip(rows, top["variant"]):
+                    for j, s_ in enumerate(variant.split(">")):
+                        if s_ == step:
+                            xs.append(j + 1)
+                            ys.append(row)
+                fig.add_scatter(x=xs, y=ys, mode="markers", name=step_label(step),
+                                marker={"symbol": "square", "size": 22, "color": colour},
+                                hovertemplate="%{y}<br>" + step_label(step) + "<extra></extra>")
+            fig.update_yaxes(categoryorder="array", categoryarray=rows[::-1], showgrid=False)
+            fig.update_xaxes(title=t("cl.variants.position"), dtick=1, showgrid=False, zeroline=False)
+            fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+            chart(fig, 110 + 32 * len(rows))
         view = va.with_columns(pl.col("variant").map_elements(path_label, return_dtype=pl.Utf8)).drop("closed")
         st.dataframe(rename(view), hide_index=True, placeholder="—", width="stretch",
                      column_config={t("cl.col.variant"): st.column_config.TextColumn(width="large"),

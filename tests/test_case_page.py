@@ -60,7 +60,7 @@ def test_case_loop_page_in_english(small_db):
     assert "Process variants" in [tab.label for tab in at.tabs]
 
 
-def test_dwell_by_unit_has_table_and_chart(small_db):
+def test_dwell_by_unit_and_variant_explorer(small_db):
     at = open_page("cases", cl_tab="环节时长", **OCT)
     at.radio(key="cl_dwell_by").set_value("按责任单位").run()
     assert not at.exception, at.exception
@@ -70,6 +70,12 @@ def test_dwell_by_unit_has_table_and_chart(small_db):
     charts = at.get("plotly_chart")
     assert len(charts) == 2  # the overall bars and the busiest units' heatmap
     assert '办件最多的 20 个责任单位' in charts[1].proto.spec
+    at.query_params["cl_tab"] = "流程变体"
+    at.run()
+    assert not at.exception, at.exception
+    top = cl.variants(FULL, "320813", date(2026, 10, 1), date(2026, 11, 1), limit=1, path=small_db)
+    explorer = at.get("plotly_chart")[0].proto.spec  # one row of step blocks per path, count in its label
+    assert f"#1  {top['cases'][0]:,} 件" in explorer and "退回重办" in explorer
 
 
 def test_case_timeline_by_url(small_db):
