@@ -129,6 +129,8 @@ params = {params!r}
 # modules, the first DuckDB connection, every query and the app shell's first run count as cold
 import duckdb, numpy, pandas, plotly.express, plotly.graph_objects, polars, pyarrow, pydeck  # noqa: E401,F401
 import streamlit as st  # noqa: F401
+from streamlit import string_util
+string_util.extract_leading_emoji("x")  # streamlit's emoji table and regex, built on first use
 session("home")  # the server's one component scan, at start
 cold, at = render(params)
 assert not at.exception, [e.value for e in at.exception]
