@@ -181,7 +181,7 @@ with tab_handling:
         m[1].metric(t("opinion.handling.open"), fmt.num(tot["open"]))
         m[2].metric(t("opinion.handling.closed"), fmt.num(tot["closed"]))
         mc = tot["median_close_hours"]
-        m[3].metric(t("opinion.handling.median_close"), "—" if mc is None else f"{fmt.num(mc, 1)} {t('opinion.hours')}",
+        m[3].metric(t("opinion.handling.median_close"), "—" if mc is None else f"{fmt.num(mc, 1)} {t('opinion.hours_unit')}",
                     help=None if mc is None else t("opinion.handling.days", d=fmt.num(mc / 24, 1)))
         left, right = st.columns([5, 4])
         with left:
