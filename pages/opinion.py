@@ -32,6 +32,8 @@ banner()
 
 s = call(opinion.summary, f.scope, f.area_code, start, end)
 w = call(opinion.warnings, f.scope, f.area_code)
+# the handling register as it stands now, like the warnings: the year up to the data's now
+hv = call(opinion.handling_view, f.scope, f.area_code)
 now, prev = s["now"], s["prev"]
 cols = st.columns(5)
 cols[0].metric(t("opinion.posts"), fmt.num(now["posts"]),
@@ -71,6 +73,13 @@ else:
         f"[{w['level'][i]}] {w['area_name'][i]} · {w['topic'][i]} · "
         f"{fmt.day(w['started_at'][i])}"))
     warn = w.row(pick, named=True)
+    record = hv["records"].filter((pl.col("area_code") == warn["area_code"]) & (pl.col("topic") == warn["topic"])
+                                  & pl.col("is_open"))
+    if record.height:  # where its handling stands (the register below has the full record)
+        r = record.row(0, named=True)
+        st.info(t("opinion.warning_stage", id=r["opinion_case_id"], stage=STAGE.get(r["stage"], r["stage"]),
+                  hours=fmt.num(r["waiting_hours"], 0), opened=fmt.moment(r["opened_at"])),
+                icon=":material/assignment:")
     places = call(opinion.warning_places, f.scope, warn["topic"], warn["area_code"], warn["started_at"])
     left, right = st.columns([3, 2])
     with left:
@@ -164,8 +173,6 @@ with tab_topics:
 
 # ---------------------------------------------------------------- handling
 with tab_handling:
-    # the register as it stands now (like the warnings above): the year up to the data's now
-    hv = call(opinion.handling_view, f.scope, f.area_code)
     rec, stages, tot, seg = hv["records"], hv["stages"], hv["totals"], hv["segments"]
     st.caption(t("opinion.handling_help", start=fmt.day(hv["now"] - timedelta(days=opinion.HANDLING_WINDOW_DAYS)),
                  end=fmt.moment(hv["now"])))

@@ -145,6 +145,8 @@ def test_page_shows_the_register(small_db):
     table = next(d.value for d in at.dataframe if "当前阶段已等待（小时）" in d.value.columns)
     spike = table[(table["地区"] == "三河镇") & (table["话题"] == "征地拆迁") & (table["状态"] == "进行中")]
     assert spike["环节"].tolist() == ["处置"]
+    # the spike warning names its open handling record and stage
+    assert any("处置台账" in i.value and "「处置」" in i.value for i in at.info)
 
 
 def test_page_register_in_english(small_db):
