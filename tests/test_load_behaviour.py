@@ -89,7 +89,7 @@ def test_crash_half_way_leaves_the_warehouse_as_it_was(wh, tmp_path, monkeypatch
 
     before = rows(wh, "SELECT count(*) FROM person UNION ALL SELECT count(*) FROM etl_run")
 
-    def boom(con):
+    def boom(con, **_):
         raise KeyboardInterrupt  # Ctrl-C after the rows were written to the private copy
 
     monkeypatch.setattr(etl.load.marts, "rebuild", boom)

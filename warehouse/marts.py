@@ -3,11 +3,18 @@
 Each `marts/*.sql` file starts with a header comment stating its grain ("one row per …")
 and creates or replaces exactly one table named like the file (mart_<name>). Files run in
 name order, so a mart may read one with a smaller prefix number; the PYTHON_MARTS run last.
+
+A load changes a few tables, so it refreshes only the marts that read them: a SQL file may
+declare what it reads in a header line `-- depends on: cases, case_event` (tables or other
+marts), a Python mart function in a `depends_on` attribute (a tuple of names). A mart that
+declares nothing is rebuilt after every load; one that declares wrongly goes stale, so list
+every table the SQL reads.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 MARTS_DIR = Path(__file__).with_name("marts")
@@ -21,12 +28,40 @@ def mart_files() -> list[Path]:
     return sorted(MARTS_DIR.glob("*.sql"))
 
 
-def rebuild(con) -> list[str]:
+DEPENDS = re.compile(r"^--\s*depends on:\s*(.+)$", re.M | re.I)
+CREATES = re.compile(r"CREATE\s+OR\s+REPLACE\s+TABLE\s+(\w+)", re.I)
+
+
+def depends_on(sql: str) -> set[str] | None:
+    """The tables a mart file declares it reads (None: not declared, so always rebuilt)."""
+    m = DEPENDS.search(sql)
+    return {t.strip() for t in m.group(1).split(",") if t.strip()} if m else None
+
+
+def rebuild(con, changed: set[str] | None = None) -> list[str]:
+    """Rebuild the marts; with `changed` (the tables a load wrote) only those that read one
+    of them, directly or through a mart rebuilt before them."""
     built = []
+    changed = None if changed is None else set(changed)
+
+    def stale(deps) -> bool:
+        return changed is None or deps is None or bool(set(deps) & changed)
+
     for f in mart_files():
-        con.execute(f.read_text(encoding="utf-8"))
+        sql = f.read_text(encoding="utf-8")
+        if not stale(depends_on(sql)):
+            continue
+        con.execute(sql)
         built.append(f.stem)
+        if changed is not None:
+            changed |= set(CREATES.findall(sql))
     for ref in PYTHON_MARTS:
         module, fn = ref.split(":")
-        built += getattr(importlib.import_module(module), fn)(con)
+        build = getattr(importlib.import_module(module), fn)
+        if not stale(getattr(build, "depends_on", None)):
+            continue
+        tables = build(con)
+        built += tables
+        if changed is not None:
+            changed |= set(tables)
     return built

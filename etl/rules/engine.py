@@ -37,59 +37,65 @@ class Validated:
 
 
 def typed(f) -> pl.Expr:
-    """The field's text column parsed to its type (null where it does not parse)."""
-    c = f.name
+    """The field parsed to its type from its trimmed text __raw_<name> (null where it does not
+    parse)."""
+    c, t = f.name, pl.col(f"__raw_{f.name}")
     if f.type == "datetime":
         return pl.col(f"__dt_{c}").alias(c)
     if f.type == "date":
         return pl.col(f"__dt_{c}").dt.date().alias(c)
-    expr = {"int": parse.int_, "float": parse.float_, "bool": parse.bool_, "quarter": parse.quarter_}.get(f.type)
+    if f.type == "quarter":
+        return parse.quarter_(t, pl.col(f"__dt_{c}")).alias(c)
+    expr = {"int": parse.int_, "float": parse.float_, "bool": parse.bool_}.get(f.type)
     if expr is not None:
-        return expr(c).alias(c)
+        return expr(t).alias(c)
     if f.type == "enum":
-        return parse.enum_(c, f.values).alias(c)
+        return parse.enum_(t, f.values).alias(c)
     if f.type == "id":
-        return parse.text(c).str.to_uppercase().alias(c)
-    return parse.text(c).alias(c)
+        return t.str.to_uppercase().alias(c)
+    return t.alias(c)
 
 
 PARSE_REASON = {"datetime": "bad_date", "date": "bad_date", "quarter": "bad_date", "int": "bad_number",
                 "float": "bad_number", "bool": "bad_bool", "enum": "bad_value"}
 
 
-def id_problem(col: str) -> pl.Expr:
-    """GB 11643: 18 characters, MOD 11-2 check character, a real birth date."""
+def id_problems(col: str) -> list[tuple[pl.Expr, str]]:
+    """GB 11643: 18 characters, MOD 11-2 check character, a real birth date (in this order:
+    a row is reported under the first that fails)."""
     s = pl.col(col)
     fmt_ok = s.str.contains(r"^\d{17}[\dX]$")
     total = pl.sum_horizontal([s.str.slice(i, 1).cast(pl.Int64, strict=False) * w
                                for i, w in enumerate(_WEIGHTS)])
     check = (total % 11).replace_strict(_CHECK, default=None, return_dtype=pl.Utf8)
     birth = s.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
-    return (pl.when(s.is_null()).then(None)
-            .when(~fmt_ok).then(pl.lit("id_format"))
-            .when(check != s.str.slice(17, 1)).then(pl.lit("id_check_digit"))
-            .when(birth.is_null() | (birth.dt.year() < 1900)).then(pl.lit("id_birth_date")))
+    given = s.is_not_null()
+    return [(given & ~fmt_ok, "id_format"),
+            (given & fmt_ok & (check != s.str.slice(17, 1)), "id_check_digit"),
+            (given & fmt_ok & (birth.is_null() | (birth.dt.year() < 1900)), "id_birth_date")]
 
 
-def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[pl.Expr]:
-    """One expression per check: the 'reason<SEP>column' string where the row fails, else null."""
-    out: list[pl.Expr] = []
+def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[tuple[pl.Expr, str]]:
+    """One (fails, 'reason<SEP>column') pair per check, in the order a row's reason is chosen:
+    `fails` is a boolean expression over the whole frame (true where the row fails; null
+    counts as passing)."""
+    out: list[tuple[pl.Expr, str]] = []
 
     def flag(cond: pl.Expr, reason: str, column: str):
-        out.append(pl.when(cond).then(pl.lit(f"{reason}{SEP}{column}")))
+        out.append((cond, f"{reason}{SEP}{column}"))
 
     now = pl.lit(ctx.now)
     for f in spec.fields:
         if f"__raw_{f.name}" not in raw.columns:  # not in the file (seq may be numbered here)
             continue
-        c, text = pl.col(f.name), parse.text(f"__raw_{f.name}")
+        c, text = pl.col(f.name), pl.col(f"__raw_{f.name}")
         if f.required:
             flag(text.is_null(), "missing_value", f.name)
         if f.type in PARSE_REASON:
             flag(text.is_not_null() & c.is_null(), PARSE_REASON[f.type], f.name)
         if f.type == "id":
-            out.append(pl.when(id_problem(f.name).is_not_null())
-                       .then(id_problem(f.name) + pl.lit(f"{SEP}{f.name}")))
+            for cond, reason in id_problems(f.name):
+                flag(cond, reason, f.name)
         if f.min is not None:
             flag(c < f.min, "negative_count" if f.type == "int" and f.min == 0 else "out_of_range", f.name)
         if f.max is not None:
@@ -134,10 +140,11 @@ def _parent_of(code: pl.Expr) -> pl.Expr:
 def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
     """raw: text columns already named by field (see etl.profiles) plus __line."""
     present = [f for f in spec.fields if f.name in raw.columns]
+    # each column trimmed once (blank → null): the checks and the typed parse both read it
     frame = raw.select(LINE, *[f.name for f in present]).with_columns(
-        *[pl.col(f.name).alias(f"__raw_{f.name}") for f in present],
-        *[parse.parse_datetime(raw[f.name]).alias(f"__dt_{f.name}") for f in present
-          if f.type in ("datetime", "date", "quarter")])
+        parse.text(f.name).alias(f"__raw_{f.name}") for f in present)
+    frame = frame.with_columns(parse.parse_datetime(frame[f"__raw_{f.name}"]).alias(f"__dt_{f.name}")
+                               for f in present if f.type in ("datetime", "date", "quarter"))
     frame = frame.with_columns(typed(f) for f in present)
     if spec.kind == "case_events":
         frame = frame.with_columns(
@@ -145,15 +152,23 @@ def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
             if "seq" in frame.columns else
             pl.int_range(1, pl.len() + 1).over("case_id", order_by=LINE).alias("seq"))
         frame = frame.sort("case_id", "seq", LINE)
-    exprs = checks(spec, frame, ctx)
-    frame = frame.with_columns(pl.coalesce(exprs).alias(REASON) if exprs else pl.lit(None, pl.Utf8).alias(REASON))
-    bad = frame.filter(pl.col(REASON).is_not_null()).select(
-        LINE, pl.col(REASON).str.split_exact(SEP, 1).struct.rename_fields(["reason_key", "column_name"])
+    # Every check as a boolean column over the whole frame (duplicate and order checks need
+    # all rows), then the reason text only for the few failing rows: building a reason string
+    # per row and check costs more than the checks themselves.
+    found = checks(spec, frame, ctx)
+    flags = [f"__fails_{i}" for i in range(len(found))]
+    frame = frame.with_columns(cond.fill_null(False).alias(n) for (cond, _), n in zip(found, flags))
+    failing = pl.any_horizontal(flags) if flags else pl.lit(False)
+    frame = frame.with_columns(failing.alias(REASON))
+    reason = (pl.coalesce([pl.when(pl.col(n)).then(pl.lit(label)) for n, (_, label) in zip(flags, found)])
+              if flags else pl.lit(None, pl.Utf8))
+    bad = frame.filter(pl.col(REASON)).select(
+        LINE, reason.str.split_exact(SEP, 1).struct.rename_fields(["reason_key", "column_name"]).alias(REASON)
     ).unnest(REASON)
     names = [f.name for f in present]
     if spec.kind == "case_events" and "seq" not in names:  # numbered above from the file order
         names.append("seq")
-    good = frame.filter(pl.col(REASON).is_null()).select(LINE, *names)
+    good = frame.filter(~pl.col(REASON)).select(LINE, *names)
     if spec.kind == "case_events":
         good = good.sort(LINE)
     return Validated(good, bad.select(LINE, "column_name", "reason_key"))

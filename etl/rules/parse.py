@@ -39,6 +39,20 @@ def _parse_any(s: pl.Series) -> pl.Series:
     return pl.select(pl.coalesce(pl.lit(excel), *[pl.lit(p) for p in parsed])).to_series()
 
 
+def _iso_seconds(t: pl.Series) -> pl.Series:
+    return t.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+
+
+def _iso_fraction(t: pl.Series) -> pl.Series:
+    """'YYYY-MM-DD HH:MM:SS.f…' (1–9 digits, truncated to µs as %.f is): the seconds part by
+    the fast fixed-width parser plus the fraction as an integer, ~3× faster than %.f."""
+    frac = t.str.slice(20, 6)
+    micros = frac.cast(pl.Int64, strict=False) * (10 ** (6 - frac.str.len_chars())).cast(pl.Int64)
+    return pl.select(pl.when(pl.lit(t).str.contains(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{1,9}$"))
+                     .then(pl.lit(_iso_seconds(t.str.slice(0, 19))) + pl.duration(microseconds=pl.lit(micros)))
+                     ).to_series()
+
+
 def parse_datetime(s: pl.Series) -> pl.Series:
     """Text → datetime: 2024-03-05 08:05[:01[.123]], 2024/3/5 8:05, 2024年3月5日 [8时5分],
     2024.3.5, 20240305, ISO with T, or an Excel serial day number (45356.34); else null.
@@ -48,38 +62,52 @@ def parse_datetime(s: pl.Series) -> pl.Series:
     per-value work stays vectorised)."""
     text_ = s.str.strip_chars()
     text_ = pl.select(pl.when(pl.lit(text_).str.len_chars() > 0).then(pl.lit(text_))).to_series()
-    out = text_.str.strptime(pl.Datetime("us"), DATETIME_FORMATS[0], strict=False)
-    missed = out.is_null() & text_.is_not_null()
-    if missed.any():
-        idx = missed.arg_true()
-        out = out.scatter(idx, _parse_any(text_.gather(idx)))
+    # ISO without and with fractions of a second first (the commonest in the sample leading),
+    # then %.f and every other form, each on what the ones before missed
+    passes = [_iso_seconds, _iso_fraction, lambda t: t.str.strptime(pl.Datetime("us"), DATETIME_FORMATS[0],
+                                                                     strict=False), _parse_any]
+    sample = text_.drop_nulls().head(1000)
+    if _iso_seconds(sample).null_count() > sample.len() // 2:
+        passes[:2] = passes[1::-1]
+    out = passes[0](text_)
+    for parse_rest in passes[1:]:
+        missed = out.is_null() & text_.is_not_null()
+        if missed.any():
+            idx = missed.arg_true()
+            out = out.scatter(idx, parse_rest(text_.gather(idx)))
     return out.alias(s.name)
 
 
-def float_(col: str) -> pl.Expr:
-    return text(col).str.replace_all(",", "").cast(pl.Float64, strict=False)
+def _trimmed(col: str | pl.Expr) -> pl.Expr:
+    """A column name → its trimmed text; an expression is taken as already trimmed (the
+    validator trims each column once and parses that)."""
+    return text(col) if isinstance(col, str) else col
 
 
-def int_(col: str) -> pl.Expr:
+def float_(col: str | pl.Expr) -> pl.Expr:
+    return _trimmed(col).str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+
+
+def int_(col: str | pl.Expr) -> pl.Expr:
     f = float_(col)
     return pl.when(f == f.round(0)).then(f).cast(pl.Int64, strict=False)
 
 
-def bool_(col: str) -> pl.Expr:
-    s = text(col).str.to_uppercase()
+def bool_(col: str | pl.Expr) -> pl.Expr:
+    s = _trimmed(col).str.to_uppercase()
     return pl.when(s.is_in(TRUE_WORDS)).then(True).when(s.is_in(FALSE_WORDS)).then(False)
 
 
-def enum_(col: str, mapping: dict[str, str]) -> pl.Expr:
+def enum_(col: str | pl.Expr, mapping: dict[str, str]) -> pl.Expr:
     """Synonyms → canonical values; anything else → null (flagged bad_value)."""
-    return text(col).replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+    return _trimmed(col).replace_strict(mapping, default=None, return_dtype=pl.Utf8)
 
 
-def quarter_(col: str) -> pl.Expr:
+def quarter_(col: str | pl.Expr, dates: pl.Expr | None = None) -> pl.Expr:
     """2026Q3, 2026年第3季度, 2026-3季度 or any date in the quarter → the quarter's first day.
-    Reads the parse_datetime column __dt_<col> for the date case."""
-    s = text(col)
+    `dates` is the column parsed by parse_datetime (default: the column __dt_<col>)."""
+    s = _trimmed(col)
     m = s.str.extract_groups(r"^(\d{4})\s*(?:年|-)?\s*(?:Q|q|第)?\s*([1-4])\s*(?:季度?)?$")
     from_q = pl.date(m.struct.field("1").cast(pl.Int32, strict=False),
                      m.struct.field("2").cast(pl.Int32, strict=False) * 3 - 2, 1)
-    return pl.coalesce(from_q, pl.col(f"__dt_{col}").dt.date().dt.truncate("1q"))
+    return pl.coalesce(from_q, (pl.col(f"__dt_{col}") if dates is None else dates).dt.date().dt.truncate("1q"))

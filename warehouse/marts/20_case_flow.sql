@@ -9,6 +9,7 @@
 -- Pre-computing these makes p50/p90 and variants over a selection one scan of this table
 -- instead of a window over the whole event log. Ordered by reported_at so period filters
 -- skip row groups.
+-- depends on: cases, case_event
 CREATE OR REPLACE TABLE mart_case_flow AS
 WITH ev AS (
     SELECT case_id,

@@ -4,6 +4,7 @@
 -- hours between them and the case's filter columns (area, type, category, channel, reported_at)
 -- copied from mart_case_flow, so a selection's performance DFG is one filtered group-by
 -- instead of a window over the whole event log. Ordered by reported_at like mart_case_flow.
+-- depends on: case_event, mart_case_flow
 CREATE OR REPLACE TABLE mart_case_transition AS
 WITH pairs AS (
     SELECT case_id, step AS from_step,
