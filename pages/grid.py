@@ -13,6 +13,7 @@ from ui.download import buttons
 from ui.filters import set_area, sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.plotting import localize
 from warehouse import geo, meta
 from warehouse import grid_profile as gp
 from warehouse.periods import shift
@@ -83,7 +84,7 @@ with left:
                          "residence_type": t("grid.residence_type")},
                  color_discrete_sequence=["#35456c", "#c8b866", "#7ad151"])
     fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    st.plotly_chart(fig, config=PLOTLY, key="grid_pop")
+    st.plotly_chart(localize(fig), config=PLOTLY, key="grid_pop")
 with right:
     st.subheader(t("grid.groups"))
     grp = call(gp.groups, f.scope, grid)
@@ -105,7 +106,7 @@ if by_month.height:
                  labels={"month": t("grid.month"), "cases": t("grid.cases"), "category": t("grid.category")},
                  color_discrete_sequence=px.colors.qualitative.Safe)
     fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10}, bargap=0.15)
-    st.plotly_chart(fig, config=PLOTLY, key="grid_cases")
+    st.plotly_chart(localize(fig), config=PLOTLY, key="grid_cases")
 else:
     st.info(t("grid.no_cases"))
 
@@ -143,4 +144,4 @@ else:
                  labels={"contribution": t("grid.contribution"), name_col: t("grid.driver")},
                  color_discrete_sequence=["#35456c"])
     fig.update_layout(height=40 + 28 * drivers.height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    st.plotly_chart(fig, config=PLOTLY, key="grid_risk")
+    st.plotly_chart(localize(fig), config=PLOTLY, key="grid_risk")

@@ -10,6 +10,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.plotting import localize
 from warehouse import areas, risk
 
 LEVEL_KEY = {"蓝": "blue", "黄": "yellow", "橙": "orange", "红": "red"}
@@ -79,7 +80,7 @@ with tabs[0]:
         fig.update_layout(barmode="stack", height=max(360, 22 * top.height + 80),
                           margin={"l": 10, "r": 30, "t": 10, "b": 10}, xaxis_title=t("risk.score"),
                           legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
-        st.plotly_chart(fig, config=PLOTLY, width="stretch")
+        st.plotly_chart(localize(fig), config=PLOTLY, width="stretch")
 
     tr = call(risk.trend, f.scope, f.area_code)
     if tr.height:
@@ -90,7 +91,7 @@ with tabs[0]:
         fig.update_layout(barmode="stack", title=t("risk.trend_title"), height=300, xaxis_tickformat="%Y-%m",
                           yaxis_title=t("risk.grids"), margin={"l": 10, "r": 10, "t": 50, "b": 10},
                           legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.5})
-        st.plotly_chart(fig, config=PLOTLY, width="stretch")
+        st.plotly_chart(localize(fig), config=PLOTLY, width="stretch")
 
     st.subheader(t("risk.warning_title"))
     if warn.height == 0:
@@ -144,7 +145,7 @@ with tabs[1]:
             connector={"line": {"color": "#bbbbbb"}}))
         fig.update_layout(title=t("risk.waterfall_title"), height=420, yaxis_title=t("risk.score"),
                           margin={"l": 10, "r": 10, "t": 50, "b": 10}, showlegend=False)
-        st.plotly_chart(fig, config=PLOTLY, width="stretch")
+        st.plotly_chart(localize(fig), config=PLOTLY, width="stretch")
         with st.expander(t("risk.contrib_table")):
             st.dataframe(parts.select(
                 pl.Series(t("risk.driver"), driver_names),
@@ -183,7 +184,7 @@ with tabs[2]:
         fig.update_layout(title=t("risk.sens_title", n=n), height=max(380, 22 * n + 90),
                           xaxis_title=t("risk.rank"), margin={"l": 10, "r": 10, "t": 50, "b": 10},
                           legend={"orientation": "h", "y": 1.0, "yanchor": "bottom"})
-        st.plotly_chart(fig, config=PLOTLY, width="stretch")
+        st.plotly_chart(localize(fig), config=PLOTLY, width="stretch")
         buttons(sens, f"risk_sensitivity_{month:%Y-%m}", key="sens")
 
 # ------------------------------------------------------------------ backtest

@@ -10,6 +10,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.plotting import localize
 from warehouse import areas, ssra
 
 PLOTLY = {"displaylogo": False}
@@ -82,7 +83,7 @@ with tabs[1]:
     fig.update_layout(title=t("ssra.matrix_title"), height=340, yaxis_autorange="reversed",
                       xaxis_title=t("ssra.decision"), yaxis_title=t("ssra.level"),
                       margin={"l": 10, "r": 10, "t": 50, "b": 10})
-    st.plotly_chart(fig, config=PLOTLY, width="stretch")
+    st.plotly_chart(localize(fig), config=PLOTLY, width="stretch")
     st.caption(t("ssra.matrix_caption"))
 
 with tabs[2]:
