@@ -174,3 +174,16 @@ def test_case_events_without_seq_are_numbered_in_file_order(wh, tmp_path):
         (1, "report"), (2, "accept")]
     assert rows(wh, "SELECT status, accepted_at FROM cases WHERE case_id = 'E1'") == [
         ("accepted", datetime(2025, 3, 5, 9))]
+
+
+def test_vectorised_hmac_equals_identity_person_key():
+    import polars as pl
+
+    from etl.identity import person_key
+    from etl.transforms import hmac_hex
+
+    ids = [idn(i) for i in range(1, 50)] + [None]
+    for key in (b"k", b"x" * 64, b"long key " * 10):
+        got = hmac_hex(pl.Series("id_number", ids), key).to_list()
+        assert got == [None if v is None else person_key(v, key) for v in ids]
+        assert hmac_hex(pl.Series("a", ids), key, 16).to_list() == [None if g is None else g[:16] for g in got]
