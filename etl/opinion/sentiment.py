@@ -1,5 +1,5 @@
-"""Offline sentiment scorer: logistic regression over character 1–3-grams, jieba words and
-negated words.
+"""Offline sentiment scorer: a blend of logistic regression and naive Bayes (one weight per
+feature) over character 1–3-grams, jieba words and negated words.
 
 Weights ship in sentiment_model.tsv.gz (built by `python -m etl.opinion.train_sentiment`),
 so nothing is downloaded at run time and scoring is a dictionary look-up per feature. Trained

