@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import getpass
 import hashlib
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -232,21 +233,25 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
             con.execute("DELETE FROM case_event WHERE case_id IN (SELECT DISTINCT case_id FROM _rows)")
         elif updated:
             con.execute(f"DELETE FROM {spec.table} t USING _rows r WHERE {on}")
-        con.execute(f"INSERT INTO {spec.table} BY NAME SELECT * FROM _rows")
+        if kind == "cases":
+            # only cases that already had a log can end up with step times other than the
+            # file's: re-derive those below; a new case's log is exactly its file row, built
+            # and written while the cases themselves are inserted on a second connection
+            had_log = con.sql("SELECT DISTINCT case_id FROM case_event WHERE case_id IN "
+                              "(SELECT case_id FROM _rows)").pl()["case_id"]
+            fresh = frame.filter(~pl.col("case_id").is_in(had_log.implode()))
+            with _alongside(con, "INSERT INTO cases BY NAME SELECT * FROM _rows", _rows=frame):
+                if fresh.height:
+                    con.register("_log", case_sync.new_logs(fresh).to_arrow())
+                    con.execute("INSERT INTO case_event BY NAME SELECT * FROM _log")
+                    con.unregister("_log")
+        else:
+            con.execute(f"INSERT INTO {spec.table} BY NAME SELECT * FROM _rows")
         if kind == "cases" and ctx.new_case_types is not None and ctx.new_case_types.height:
             con.register("_types", ctx.new_case_types.to_arrow())
             con.execute("INSERT INTO case_type BY NAME SELECT * FROM _types")
             con.unregister("_types")
         if kind == "cases":
-            # only cases that already had a log can end up with step times other than the
-            # file's: re-derive those; a new case's log is exactly its file row
-            had_log = con.sql("SELECT DISTINCT case_id FROM case_event WHERE case_id IN "
-                              "(SELECT case_id FROM _rows)").pl()["case_id"]
-            fresh = frame.filter(~pl.col("case_id").is_in(had_log.implode()))
-            if fresh.height:
-                con.register("_log", case_sync.new_logs(fresh).to_arrow())
-                con.execute("INSERT INTO case_event BY NAME SELECT * FROM _log")
-                con.unregister("_log")
             if had_log.len():
                 con.register("_had_log_frame", had_log.to_frame().to_arrow())
                 con.execute("CREATE OR REPLACE TEMP TABLE _had_log AS SELECT case_id FROM _had_log_frame")
@@ -261,6 +266,36 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
     finally:
         con.unregister("_rows")
     return frame.height - updated, updated
+
+
+@contextlib.contextmanager
+def _alongside(con, sql: str, **frames: pl.DataFrame):
+    """Run one statement on a second connection to the same (private) database while the
+    body runs: DuckDB appends to different tables concurrently, and both release the GIL.
+    An error or Ctrl-C in the body interrupts the statement; its error is raised here."""
+    cur = con.cursor()
+    for name, frame in frames.items():
+        cur.register(name, frame.to_arrow())
+    failed: list[BaseException] = []
+
+    def run():
+        try:
+            cur.execute(sql)
+        except BaseException as e:  # handed to the caller's thread
+            failed.append(e)
+
+    worker = threading.Thread(target=run, name="load-alongside")
+    worker.start()
+    try:
+        yield
+    except BaseException:
+        cur.interrupt()
+        raise
+    finally:
+        worker.join()
+        cur.close()
+    if failed:
+        raise failed[0]
 
 
 def _sorted_by(frame: pl.DataFrame, key: tuple[str, ...]) -> bool:

@@ -187,3 +187,23 @@ def test_vectorised_hmac_equals_identity_person_key():
         got = hmac_hex(pl.Series("id_number", ids), key).to_list()
         assert got == [None if v is None else person_key(v, key) for v in ids]
         assert hmac_hex(pl.Series("a", ids), key, 16).to_list() == [None if g is None else g[:16] for g in got]
+
+
+def test_statement_alongside_raises_its_error_and_is_interrupted_by_the_body(tmp_path):
+    import polars as pl
+
+    from etl.load import _alongside
+
+    con = duckdb.connect(str(tmp_path / "x.duckdb"))
+    con.execute("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+    con.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(duckdb.ConstraintException):
+        with _alongside(con, "INSERT INTO t SELECT k FROM _f", _f=pl.DataFrame({"k": [1]})):
+            pass
+    with pytest.raises(KeyboardInterrupt):
+        with _alongside(con, "INSERT INTO t SELECT range + 10 FROM range(1000)"):
+            raise KeyboardInterrupt
+    with _alongside(con, "INSERT INTO t SELECT k FROM _f", _f=pl.DataFrame({"k": [2, 3]})):
+        con.execute("CREATE TABLE u AS SELECT 1 AS x")
+    assert con.sql("SELECT count(*) FROM t WHERE k < 10").fetchall() == [(3,)]
+    con.close()
