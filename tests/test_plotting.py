@@ -38,3 +38,12 @@ def test_style_keeps_a_set_top_margin_and_makes_room_for_a_title():
     assert style(fig).layout.margin.t == 60
     assert style(go.Figure(), 300, title="标题").layout.margin.t == 40
     assert style(go.Figure()).layout.margin.t == 10
+
+
+def test_iso_month_strings_count_as_dates():
+    import plotly.graph_objects as go
+
+    from ui.plotting import date_axes
+    fig = go.Figure(go.Scatter(x=["2025-01", "2025-02"], y=[1, 2]))
+    assert date_axes(fig) == {"xaxis"}
+    assert date_axes(go.Figure(go.Bar(x=["一月", "二月"], y=[1, 2]))) == set()

@@ -10,6 +10,7 @@ Chinese, and leaves English alone. Call it on any figure before `st.plotly_chart
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import numpy as np
@@ -30,6 +31,7 @@ ZH_STOPS = [
     (["M12", None], "%Y年"),
 ]
 ZH_HOVER = "%Y年%-m月%-d日"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")
 
 
 def _is_dates(values) -> bool:
@@ -39,6 +41,8 @@ def _is_dates(values) -> bool:
     if np.issubdtype(arr.dtype, np.datetime64):
         return True
     first = next((v for v in arr.ravel()[:50] if v is not None), None) if arr.size else None
+    if isinstance(first, str):  # '2026-10' or '2026-10-05': Plotly makes a date axis of these too
+        return bool(_ISO_DATE.fullmatch(first))
     return isinstance(first, (date, np.datetime64)) or type(first).__name__ == "Timestamp"
 
 
