@@ -388,6 +388,11 @@ def build_marts(con) -> list[str]:
     return [MART_DRIVERS, MART_SCORES]
 
 
+# what _raw_panel reads (case_event: the data's now; see warehouse/marts.py)
+build_marts.depends_on = ("area", "person", "grid_staff", "cases", "case_event", "opinion_post",
+                          "survey_response")
+
+
 def _from_marts(con) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The persisted index, when the warehouse has one scored with today's configuration."""
     have = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables "
