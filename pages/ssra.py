@@ -100,7 +100,7 @@ with tabs[2]:
         fig.update_layout(title=t("ssra.coverage_title"), height=max(320, 34 * towns.height + 80),
                           xaxis_tickformat=".0%", xaxis_range=[0, 1.08],
                           margin={"l": 10, "r": 10, "t": 50, "b": 10})
-        left.plotly_chart(fig, config=PLOTLY, width="stretch")
+        left.plotly_chart(localize(fig), config=PLOTLY, width="stretch")
     days = reg.filter(pl.col("days_to_decision").is_not_null())["days_to_decision"]
     if days.len():
         fig = go.Figure(go.Histogram(x=days, xbins={"size": 7}, marker_color="#4f81bd"))
@@ -110,7 +110,7 @@ with tabs[2]:
                           annotation_position="top right", annotation_bgcolor="white")
         fig.update_layout(title=t("ssra.days_title"), height=360, xaxis_title=t("ssra.days"),
                           yaxis_title=t("ssra.count"), margin={"l": 10, "r": 10, "t": 50, "b": 10})
-        right.plotly_chart(fig, config=PLOTLY, width="stretch")
+        right.plotly_chart(localize(fig), config=PLOTLY, width="stretch")
 
 with tabs[3]:
     st.caption(t("ssra.lessons_caption", days=ssra.LESSON_DAYS))
