@@ -119,161 +119,167 @@ else:
             pl.col("handling_status").replace(STAGE).alias(t("opinion.col.status"))),
             hide_index=True, placeholder="—", width="stretch", height=240)
 
+# Lazy tabs: only the open one runs its queries and charts; the open tab is kept in the URL.
 tab_trend, tab_topics, tab_handling, tab_posts = st.tabs(
-    [t("opinion.tab.trend"), t("opinion.tab.topics"), t("opinion.tab.handling"), t("opinion.tab.posts")])
+    [t("opinion.tab.trend"), t("opinion.tab.topics"), t("opinion.tab.handling"), t("opinion.tab.posts")],
+    key="opinion_tab", bind="query-params")
 
 # ---------------------------------------------------------------- trend
 with tab_trend:
-    by = st.radio(t("opinion.by"), ["platform", "area"], horizontal=True,
-                  format_func=lambda b: t(f"opinion.by.{b}"), key="opinion_by")
-    tr = call(opinion.trend, f.scope, f.area_code, start, end, by=by)
-    if tr.is_empty():
-        st.info(t("opinion.no_posts"))
-    else:
-        labels = {"day": t("opinion.day"), "posts": t("opinion.col.posts"), "group": t("opinion.group"),
-                  "avg_sentiment_7d": t("opinion.col.avg_7d")}
-        fig = px.bar(tr.to_pandas(), x="day", y="posts", color="group", labels=labels,
-                     title=t("opinion.chart.volume"))
-        show(fig, 330)
-        fig = px.line(tr.to_pandas(), x="day", y="avg_sentiment_7d", color="group", labels=labels,
-                      title=t("opinion.chart.sentiment"), range_y=[0, 1])
-        show(fig, 300)
-        buttons(tr, "opinion_daily", key="dl_trend")
+    if tab_trend.open:
+        by = st.radio(t("opinion.by"), ["platform", "area"], horizontal=True,
+                      format_func=lambda b: t(f"opinion.by.{b}"), key="opinion_by")
+        tr = call(opinion.trend, f.scope, f.area_code, start, end, by=by)
+        if tr.is_empty():
+            st.info(t("opinion.no_posts"))
+        else:
+            labels = {"day": t("opinion.day"), "posts": t("opinion.col.posts"), "group": t("opinion.group"),
+                      "avg_sentiment_7d": t("opinion.col.avg_7d")}
+            fig = px.bar(tr.to_pandas(), x="day", y="posts", color="group", labels=labels,
+                         title=t("opinion.chart.volume"))
+            show(fig, 330)
+            fig = px.line(tr.to_pandas(), x="day", y="avg_sentiment_7d", color="group", labels=labels,
+                          title=t("opinion.chart.sentiment"), range_y=[0, 1])
+            show(fig, 300)
+            buttons(tr, "opinion_daily", key="dl_trend")
 
 # ---------------------------------------------------------------- topics and keywords
 with tab_topics:
-    left, right = st.columns([3, 2])
-    topics = call(opinion.hot_topics, f.scope, f.area_code, start, end)
-    with left:
-        st.markdown(f"**{t('opinion.hot_topics')}**")
-        if topics.height:
-            fig = px.bar(topics.to_pandas(), x="posts", y="topic", orientation="h", color="negative_share",
-                         color_continuous_scale="OrRd", range_color=[0, 1],
-                         labels={"posts": t("opinion.col.posts"), "topic": "",
-                                 "negative_share": t("opinion.col.neg_share")})
-            fig.update_layout(yaxis={"categoryorder": "total ascending"})
-            show(fig, 380)
-            st.dataframe(topics.select(
-                pl.col("topic").alias(t("opinion.col.topic")), pl.col("posts").alias(t("opinion.col.posts")),
-                pl.col("prev_posts").alias(t("opinion.col.prev")), pl.col("change").alias(t("opinion.col.change")),
-                pl.col("negative_share").alias(t("opinion.col.neg_share"))),
-                hide_index=True, placeholder="—", width="stretch", column_config={
-                    t("opinion.col.change"): st.column_config.NumberColumn(format="percent"),
-                    t("opinion.col.neg_share"): st.column_config.NumberColumn(format="percent")})
-            buttons(topics, "opinion_topics", key="dl_topics")
-    with right:
-        st.markdown(f"**{t('opinion.keywords')}**")
-        kw = call(opinion.hot_keywords, f.scope, f.area_code, start, end)
-        st.dataframe(kw.select(pl.col("keyword").alias(t("opinion.col.keyword")),
-                               pl.col("posts").alias(t("opinion.col.posts")),
-                               pl.col("prev_posts").alias(t("opinion.col.prev")),
-                               pl.col("change").alias(t("opinion.col.change"))),
-                     hide_index=True, placeholder="—", width="stretch", height=560, column_config={
-                         t("opinion.col.change"): st.column_config.NumberColumn(format="percent")})
+    if tab_topics.open:
+        left, right = st.columns([3, 2])
+        topics = call(opinion.hot_topics, f.scope, f.area_code, start, end)
+        with left:
+            st.markdown(f"**{t('opinion.hot_topics')}**")
+            if topics.height:
+                fig = px.bar(topics.to_pandas(), x="posts", y="topic", orientation="h", color="negative_share",
+                             color_continuous_scale="OrRd", range_color=[0, 1],
+                             labels={"posts": t("opinion.col.posts"), "topic": "",
+                                     "negative_share": t("opinion.col.neg_share")})
+                fig.update_layout(yaxis={"categoryorder": "total ascending"})
+                show(fig, 380)
+                st.dataframe(topics.select(
+                    pl.col("topic").alias(t("opinion.col.topic")), pl.col("posts").alias(t("opinion.col.posts")),
+                    pl.col("prev_posts").alias(t("opinion.col.prev")), pl.col("change").alias(t("opinion.col.change")),
+                    pl.col("negative_share").alias(t("opinion.col.neg_share"))),
+                    hide_index=True, placeholder="—", width="stretch", column_config={
+                        t("opinion.col.change"): st.column_config.NumberColumn(format="percent"),
+                        t("opinion.col.neg_share"): st.column_config.NumberColumn(format="percent")})
+                buttons(topics, "opinion_topics", key="dl_topics")
+        with right:
+            st.markdown(f"**{t('opinion.keywords')}**")
+            kw = call(opinion.hot_keywords, f.scope, f.area_code, start, end)
+            st.dataframe(kw.select(pl.col("keyword").alias(t("opinion.col.keyword")),
+                                   pl.col("posts").alias(t("opinion.col.posts")),
+                                   pl.col("prev_posts").alias(t("opinion.col.prev")),
+                                   pl.col("change").alias(t("opinion.col.change"))),
+                         hide_index=True, placeholder="—", width="stretch", height=560, column_config={
+                             t("opinion.col.change"): st.column_config.NumberColumn(format="percent")})
 
 # ---------------------------------------------------------------- handling
 with tab_handling:
-    rec, stages, tot, seg = hv["records"], hv["stages"], hv["totals"], hv["segments"]
-    st.caption(t("opinion.handling_help", start=fmt.day(hv["now"] - timedelta(days=opinion.HANDLING_WINDOW_DAYS)),
-                 end=fmt.moment(hv["now"])))
-    if rec.is_empty():
-        st.info(t("opinion.no_handling"))
-    else:
-        def stage_name(s: str) -> str:
-            return STAGE.get(s, s)
+    if tab_handling.open:
+        rec, stages, tot, seg = hv["records"], hv["stages"], hv["totals"], hv["segments"]
+        st.caption(t("opinion.handling_help", start=fmt.day(hv["now"] - timedelta(days=opinion.HANDLING_WINDOW_DAYS)),
+                     end=fmt.moment(hv["now"])))
+        if rec.is_empty():
+            st.info(t("opinion.no_handling"))
+        else:
+            def stage_name(s: str) -> str:
+                return STAGE.get(s, s)
 
 
-        m = st.columns(4)
-        m[0].metric(t("opinion.handling.records"), fmt.num(tot["records"]))
-        m[1].metric(t("opinion.handling.open"), fmt.num(tot["open"]))
-        m[2].metric(t("opinion.handling.closed"), fmt.num(tot["closed"]))
-        mc = tot["median_close_hours"]
-        m[3].metric(t("opinion.handling.median_close"), "—" if mc is None else f"{fmt.num(mc, 1)} {t('opinion.hours_unit')}",
-                    help=None if mc is None else t("opinion.handling.days", d=fmt.num(mc / 24, 1)))
-        left, right = st.columns([5, 4])
-        with left:
-            names = [stage_name(x) for x in stages["stage"]]
-            fig = go.Figure([go.Bar(name=t("opinion.col.median_hours"), x=names, y=stages["median_hours"].to_list(),
-                                    marker_color="#2e75b6", texttemplate="%{y:.1f}", textposition="outside"),
-                             go.Bar(name=t("opinion.col.p90_hours"), x=names, y=stages["p90_hours"].to_list(),
-                                    marker_color="#9dc3e6", texttemplate="%{y:.1f}", textposition="outside")])
-            fig.update_layout(barmode="group", yaxis_title=t("opinion.hours"),
-                              legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
-            show(fig, 300, title=t("opinion.handling.stage_chart"))
-        with right:
-            st.markdown(f"**{t('opinion.handling.stage_table')}**")
-            st.dataframe(stages.select(
+            m = st.columns(4)
+            m[0].metric(t("opinion.handling.records"), fmt.num(tot["records"]))
+            m[1].metric(t("opinion.handling.open"), fmt.num(tot["open"]))
+            m[2].metric(t("opinion.handling.closed"), fmt.num(tot["closed"]))
+            mc = tot["median_close_hours"]
+            m[3].metric(t("opinion.handling.median_close"), "—" if mc is None else f"{fmt.num(mc, 1)} {t('opinion.hours_unit')}",
+                        help=None if mc is None else t("opinion.handling.days", d=fmt.num(mc / 24, 1)))
+            left, right = st.columns([5, 4])
+            with left:
+                names = [stage_name(x) for x in stages["stage"]]
+                fig = go.Figure([go.Bar(name=t("opinion.col.median_hours"), x=names, y=stages["median_hours"].to_list(),
+                                        marker_color="#2e75b6", texttemplate="%{y:.1f}", textposition="outside"),
+                                 go.Bar(name=t("opinion.col.p90_hours"), x=names, y=stages["p90_hours"].to_list(),
+                                        marker_color="#9dc3e6", texttemplate="%{y:.1f}", textposition="outside")])
+                fig.update_layout(barmode="group", yaxis_title=t("opinion.hours"),
+                                  legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
+                show(fig, 300, title=t("opinion.handling.stage_chart"))
+            with right:
+                st.markdown(f"**{t('opinion.handling.stage_table')}**")
+                st.dataframe(stages.select(
+                    pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8).alias(t("opinion.col.status")),
+                    pl.col("reached").alias(t("opinion.col.reached")),
+                    pl.col("median_hours").alias(t("opinion.col.median_hours")),
+                    pl.col("p90_hours").alias(t("opinion.col.p90_hours")),
+                    pl.col("waiting_now").alias(t("opinion.col.waiting_now"))),
+                    hide_index=True, placeholder="—", width="stretch", column_config={
+                        t(f"opinion.col.{c}"): st.column_config.NumberColumn(format="%.1f")
+                        for c in ("median_hours", "p90_hours")})
+                buttons(stages, "opinion_handling_stages", key="dl_handling_stages")
+
+            # the timeline: every open record and the latest closed ones, one bar per stage
+            shown_ids = pl.concat([rec.filter(pl.col("is_open")), rec.filter(~pl.col("is_open")).head(12)]
+                                  ).sort("opened_at", descending=True)
+            label = {r["opinion_case_id"]: f"{fmt.day(r['opened_at'])} {r['area_name'] or r['area_code']} · "
+                                           f"{r['topic']}（{r['level']}）" for r in shown_ids.iter_rows(named=True)}
+            part = seg.filter(pl.col("opinion_case_id").is_in(list(label)))
+            running = t("opinion.handling.running")
+            part = part.with_columns(
+                pl.col("opinion_case_id").replace_strict(label).alias("record"),
+                pl.when(pl.col("running")).then(pl.lit(running))
+                .otherwise(pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8)).alias("what"))
+            colours = dict(zip([stage_name(x) for _, x, _ in opinion.HANDLING_STAGES],
+                               ["#c5dbef", "#9dc3e6", "#4a90c8", "#2e75b6", "#1f4e79"])) | {running: "#f59e0b"}
+            fig = px.timeline(part.to_pandas(), x_start="start", x_end="finish", y="record", color="what",
+                              color_discrete_map=colours, hover_data={"hours": ":.1f", "record": False, "what": False},
+                              category_orders={"what": list(colours),
+                                               "record": [label[i] for i in shown_ids["opinion_case_id"]]},
+                              labels={"hours": t("opinion.hours"), "what": "", "record": ""})
+            fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+            show(fig, 90 + 26 * len(label), title=t("opinion.handling.timeline"))
+            st.caption(t("opinion.handling.timeline_note"))
+
+            hour_cols = [f"{k}_hours" for k, _, _ in opinion.HANDLING_STAGES]
+            table = rec.select(
+                pl.col("level").alias(t("opinion.col.level")), pl.col("area_name").alias(t("opinion.col.area")),
+                pl.col("topic").alias(t("opinion.col.topic")), pl.col("opened_at").alias(t("opinion.col.opened")),
                 pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8).alias(t("opinion.col.status")),
-                pl.col("reached").alias(t("opinion.col.reached")),
-                pl.col("median_hours").alias(t("opinion.col.median_hours")),
-                pl.col("p90_hours").alias(t("opinion.col.p90_hours")),
-                pl.col("waiting_now").alias(t("opinion.col.waiting_now"))),
-                hide_index=True, placeholder="—", width="stretch", column_config={
-                    t(f"opinion.col.{c}"): st.column_config.NumberColumn(format="%.1f")
-                    for c in ("median_hours", "p90_hours")})
-            buttons(stages, "opinion_handling_stages", key="dl_handling_stages")
-
-        # the timeline: every open record and the latest closed ones, one bar per stage
-        shown_ids = pl.concat([rec.filter(pl.col("is_open")), rec.filter(~pl.col("is_open")).head(12)]
-                              ).sort("opened_at", descending=True)
-        label = {r["opinion_case_id"]: f"{fmt.day(r['opened_at'])} {r['area_name'] or r['area_code']} · "
-                                       f"{r['topic']}（{r['level']}）" for r in shown_ids.iter_rows(named=True)}
-        part = seg.filter(pl.col("opinion_case_id").is_in(list(label)))
-        running = t("opinion.handling.running")
-        part = part.with_columns(
-            pl.col("opinion_case_id").replace_strict(label).alias("record"),
-            pl.when(pl.col("running")).then(pl.lit(running))
-            .otherwise(pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8)).alias("what"))
-        colours = dict(zip([stage_name(x) for _, x, _ in opinion.HANDLING_STAGES],
-                           ["#c5dbef", "#9dc3e6", "#4a90c8", "#2e75b6", "#1f4e79"])) | {running: "#f59e0b"}
-        fig = px.timeline(part.to_pandas(), x_start="start", x_end="finish", y="record", color="what",
-                          color_discrete_map=colours, hover_data={"hours": ":.1f", "record": False, "what": False},
-                          category_orders={"what": list(colours),
-                                           "record": [label[i] for i in shown_ids["opinion_case_id"]]},
-                          labels={"hours": t("opinion.hours"), "what": "", "record": ""})
-        fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
-        show(fig, 90 + 26 * len(label), title=t("opinion.handling.timeline"))
-        st.caption(t("opinion.handling.timeline_note"))
-
-        hour_cols = [f"{k}_hours" for k, _, _ in opinion.HANDLING_STAGES]
-        table = rec.select(
-            pl.col("level").alias(t("opinion.col.level")), pl.col("area_name").alias(t("opinion.col.area")),
-            pl.col("topic").alias(t("opinion.col.topic")), pl.col("opened_at").alias(t("opinion.col.opened")),
-            pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8).alias(t("opinion.col.status")),
-            pl.when(pl.col("is_open")).then(pl.lit(t("opinion.handling.open_flag")))
-            .otherwise(pl.lit(t("opinion.handling.closed_flag"))).alias(t("opinion.col.state")),
-            *[pl.col(c).alias(t("opinion.col.stage_hours", stage=stage_name(n)))
-              for c, (_, n, _) in zip(hour_cols, opinion.HANDLING_STAGES)],
-            pl.col("waiting_hours").alias(t("opinion.col.waiting_hours")),
-            pl.col("total_hours").alias(t("opinion.col.total_hours")))
-        hours = st.column_config.NumberColumn(format="%.1f")  # a stage not reached yet shows —
-        st.dataframe(table, hide_index=True, placeholder="—", width="stretch", height=320, column_config={
-            **dict.fromkeys(table.columns[6:], hours),
-            t("opinion.col.opened"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-        buttons(rec, "opinion_handling", key="dl_handling")
+                pl.when(pl.col("is_open")).then(pl.lit(t("opinion.handling.open_flag")))
+                .otherwise(pl.lit(t("opinion.handling.closed_flag"))).alias(t("opinion.col.state")),
+                *[pl.col(c).alias(t("opinion.col.stage_hours", stage=stage_name(n)))
+                  for c, (_, n, _) in zip(hour_cols, opinion.HANDLING_STAGES)],
+                pl.col("waiting_hours").alias(t("opinion.col.waiting_hours")),
+                pl.col("total_hours").alias(t("opinion.col.total_hours")))
+            hours = st.column_config.NumberColumn(format="%.1f")  # a stage not reached yet shows —
+            st.dataframe(table, hide_index=True, placeholder="—", width="stretch", height=320, column_config={
+                **dict.fromkeys(table.columns[6:], hours),
+                t("opinion.col.opened"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+            buttons(rec, "opinion_handling", key="dl_handling")
 
 # ---------------------------------------------------------------- posts
 with tab_posts:
-    if not f.scope.person_level:
-        st.info(t("opinion.aggregate_only"))
-    else:
-        c = st.columns(4)
-        platform = c[0].selectbox(t("opinion.filter.platform"), [None, *call(opinion.platforms, f.scope)],
-                                  format_func=lambda v: t("filter.all") if v is None else v)
-        topic = c[1].selectbox(t("opinion.filter.topic"), [None, *topics["topic"].to_list()],
-                               format_func=lambda v: t("filter.all") if v is None else v)
-        sentiment = c[2].selectbox(t("opinion.filter.sentiment"), [None, "negative", "neutral", "positive"],
-                                   format_func=lambda v: t("filter.all") if v is None else t(f"opinion.sentiment.{v}"))
-        text = c[3].text_input(t("opinion.filter.text")).strip() or None
-        ps = call(opinion.posts, f.scope, f.area_code, start, end, platform=platform, topic=topic,
-                  sentiment=sentiment, text=text)
-        st.caption(t("opinion.posts_shown", n=fmt.num(ps.height)))
-        st.dataframe(ps.select(
-            pl.col("published_at").alias(t("opinion.col.time")), pl.col("platform").alias(t("opinion.col.platform")),
-            pl.col("author").alias(t("opinion.col.author")), pl.col("content").alias(t("opinion.col.content")),
-            pl.col("area_name").alias(t("opinion.col.area")), pl.col("topic").alias(t("opinion.col.topic")),
-            pl.col("sentiment").replace_strict(SENTIMENT, default=None).alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
-            pl.col("engagement").alias(t("opinion.col.engagement")),
-            pl.col("handling_status").replace(STAGE).alias(t("opinion.col.status"))),
-            hide_index=True, placeholder="—", width="stretch", height=420)
-        buttons(ps, "opinion_posts", key="dl_posts")
+    if tab_posts.open:
+        if not f.scope.person_level:
+            st.info(t("opinion.aggregate_only"))
+        else:
+            c = st.columns(4)
+            platform = c[0].selectbox(t("opinion.filter.platform"), [None, *call(opinion.platforms, f.scope)],
+                                      format_func=lambda v: t("filter.all") if v is None else v)
+            topic = c[1].selectbox(t("opinion.filter.topic"), [None, *topics["topic"].to_list()],
+                                   format_func=lambda v: t("filter.all") if v is None else v)
+            sentiment = c[2].selectbox(t("opinion.filter.sentiment"), [None, "negative", "neutral", "positive"],
+                                       format_func=lambda v: t("filter.all") if v is None else t(f"opinion.sentiment.{v}"))
+            text = c[3].text_input(t("opinion.filter.text")).strip() or None
+            ps = call(opinion.posts, f.scope, f.area_code, start, end, platform=platform, topic=topic,
+                      sentiment=sentiment, text=text)
+            st.caption(t("opinion.posts_shown", n=fmt.num(ps.height)))
+            st.dataframe(ps.select(
+                pl.col("published_at").alias(t("opinion.col.time")), pl.col("platform").alias(t("opinion.col.platform")),
+                pl.col("author").alias(t("opinion.col.author")), pl.col("content").alias(t("opinion.col.content")),
+                pl.col("area_name").alias(t("opinion.col.area")), pl.col("topic").alias(t("opinion.col.topic")),
+                pl.col("sentiment").replace_strict(SENTIMENT, default=None).alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
+                pl.col("engagement").alias(t("opinion.col.engagement")),
+                pl.col("handling_status").replace(STAGE).alias(t("opinion.col.status"))),
+                hide_index=True, placeholder="—", width="stretch", height=420)
+            buttons(ps, "opinion_posts", key="dl_posts")

@@ -137,7 +137,8 @@ def test_old_warehouse_is_upgraded(tmp_path):
 def test_page_shows_the_register(small_db):
     from tests.apptest import open_page
 
-    at = open_page("opinion", area="320813", grain="month", period="2026-09")  # a past month: still now's register
+    at = open_page("opinion", area="320813", grain="month", period="2026-09",  # a past month: still now's register
+                   opinion_tab="处置进度")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     h = opinion.handling(FULL, path=small_db)
@@ -155,7 +156,7 @@ def test_page_register_in_english(small_db):
 
     i18n.set_lang("en")
     try:
-        at = open_page("opinion", lang="en", area="320813106", grain="month", period="2026-11")
+        at = open_page("opinion", lang="en", area="320813106", grain="month", period="2026-11", opinion_tab="Handling")
     finally:
         i18n.set_lang("zh")
     assert not at.exception
