@@ -169,27 +169,22 @@ def short_place(name: str | None) -> str:
     return name
 
 
-def svg_map(shapes, heat, metric: str = "") -> str:
-    if heat is None and metric == "risk":  # warehouse.risk not there yet
-        return f'<div class="w-empty">{esc(t("wall.warn.missing"))}</div>'
-    if shapes is None or heat is None or not shapes.height:
-        return f'<div class="w-empty">{esc(t("wall.nodata"))}</div>'
+_STATIC: dict = {}  # geometry hash → (village paths, outlines and labels, projection)
+
+
+def _static_layers(shapes):
+    """The village paths, the town and county outlines and the town labels: they depend on
+    the geometry alone, and the wall redraws every few seconds, so they are projected once
+    (a few hundred ms of Python at city scale) and kept."""
+    key = hash((tuple(shapes["code"]), tuple(shapes["geometry"])))
+    if key in _STATIC:
+        return _STATIC[key]
     by_level = {lv: shapes.filter(shapes["level"] == lv) for lv in ("county", "town", "village")}
     outline = by_level["county"] if by_level["county"].height else by_level["town"]
     proj = Projection([r for g in outline["geometry"] for r in _rings(g)])
-    values = dict(zip(heat["code"], heat["value"]))
-    low = min(values.values(), default=0) if heat.schema["value"].is_float() else 0
-    levels = dict(zip(heat["code"], heat["level"])) if "level" in heat.columns else {}
-    top = max(values.values(), default=0) or 1
-    parts = [f'<svg viewBox="-20 -20 {proj.w + 40:.0f} {proj.h + 40:.0f}" preserveAspectRatio="xMidYMid meet" '
-             f'xmlns="http://www.w3.org/2000/svg" font-family="{SVG_FONT}">']
-    for code, geom in zip(by_level["village"]["code"], by_level["village"]["geometry"]):
-        v = values.get(code, 0)
-        fill = ramp((v - low) / ((top - low) or 1)) if v else "#0c2547"
-        if levels:  # risk: the warning colours themselves, never a relative ramp
-            fill = LEVEL_FILL.get(LEVEL_CLASS.get(str(levels.get(code)).lower(), ""), "#0c2547")
-        parts.append(f'<path d="{proj.path(_rings(geom))}" fill="{fill}" '
-                     'stroke="#0a1d3a" stroke-width="1.2"/>')
+    villages = [(code, proj.path(_rings(geom)))
+                for code, geom in zip(by_level["village"]["code"], by_level["village"]["geometry"])]
+    parts = []
     for geom in by_level["town"]["geometry"]:
         parts.append(f'<path d="{proj.path(_rings(geom))}" fill="none" stroke="#5fb8ff" '
                      'stroke-width="2.2" stroke-opacity="0.85"/>')
@@ -205,6 +200,31 @@ def svg_map(shapes, heat, metric: str = "") -> str:
         parts.append(f'<text x="{cx:.0f}" y="{cy:.0f}" text-anchor="middle" font-size="{size:.0f}" '
                      f'fill="#ffffff" stroke="#020814" stroke-width="5" paint-order="stroke" '
                      f'font-weight="700">{esc(name)}</text>')
+    if len(_STATIC) > 16:
+        _STATIC.clear()
+    _STATIC[key] = villages, "".join(parts), proj
+    return _STATIC[key]
+
+
+def svg_map(shapes, heat, metric: str = "") -> str:
+    if heat is None and metric == "risk":  # warehouse.risk not there yet
+        return f'<div class="w-empty">{esc(t("wall.warn.missing"))}</div>'
+    if shapes is None or heat is None or not shapes.height:
+        return f'<div class="w-empty">{esc(t("wall.nodata"))}</div>'
+    villages, overlay, proj = _static_layers(shapes)
+    values = dict(zip(heat["code"], heat["value"]))
+    low = min(values.values(), default=0) if heat.schema["value"].is_float() else 0
+    levels = dict(zip(heat["code"], heat["level"])) if "level" in heat.columns else {}
+    top = max(values.values(), default=0) or 1
+    parts = [f'<svg viewBox="-20 -20 {proj.w + 40:.0f} {proj.h + 40:.0f}" preserveAspectRatio="xMidYMid meet" '
+             f'xmlns="http://www.w3.org/2000/svg" font-family="{SVG_FONT}">']
+    for code, d in villages:
+        v = values.get(code, 0)
+        fill = ramp((v - low) / ((top - low) or 1)) if v else "#0c2547"
+        if levels:  # risk: the warning colours themselves, never a relative ramp
+            fill = LEVEL_FILL.get(LEVEL_CLASS.get(str(levels.get(code)).lower(), ""), "#0c2547")
+        parts.append(f'<path d="{d}" fill="{fill}" stroke="#0a1d3a" stroke-width="1.2"/>')
+    parts.append(overlay)
     parts.append("</svg>")
     return svg_img("".join(parts), t("wall.map"))
 
