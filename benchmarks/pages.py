@@ -174,7 +174,7 @@ def ensure_db(scale: str, db: str | None) -> Path:
     path = Path(db) if db else ROOT / "data" / f"bench_{scale}.duckdb"
     if not path.exists():
         subprocess.run([sys.executable, "-m", "etl", "demo", "--scale", scale, "--db", str(path)],
-                       check=True, cwd=ROOT)
+                       check=True, cwd=ROOT, stdout=sys.stderr)  # keep --json output clean
     return path
 
 
