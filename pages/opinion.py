@@ -16,7 +16,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
-from ui.plotting import show
+from ui.plotting import draw, finish, kept_figures, show
 from warehouse import areas, opinion
 
 LEVEL_RGB = {"红": [220, 38, 38], "橙": [234, 120, 20], "黄": [230, 190, 20], "蓝": [37, 99, 235]}
@@ -125,6 +125,20 @@ tab_trend, tab_topics, tab_handling, tab_posts = st.tabs(
     key="opinion_tab", bind="query-params")
 
 # ---------------------------------------------------------------- trend
+
+
+@kept_figures
+def trend_figures(tr: pl.DataFrame, lang: str) -> tuple[go.Figure, go.Figure]:
+    """Daily volume and 7-day sentiment per group: one trace per platform or town each."""
+    labels = {"day": t("opinion.day", lang), "posts": t("opinion.col.posts", lang),
+              "group": t("opinion.group", lang), "avg_sentiment_7d": t("opinion.col.avg_7d", lang)}
+    df = tr.to_pandas()
+    volume = px.bar(df, x="day", y="posts", color="group", labels=labels)
+    sentiment = px.line(df, x="day", y="avg_sentiment_7d", color="group", labels=labels, range_y=[0, 1])
+    return (finish(volume, lang, 330, t("opinion.chart.volume", lang)),
+            finish(sentiment, lang, 300, t("opinion.chart.sentiment", lang)))
+
+
 with tab_trend:
     if tab_trend.open:
         by = st.radio(t("opinion.by"), ["platform", "area"], horizontal=True,
@@ -133,14 +147,8 @@ with tab_trend:
         if tr.is_empty():
             st.info(t("opinion.no_posts"))
         else:
-            labels = {"day": t("opinion.day"), "posts": t("opinion.col.posts"), "group": t("opinion.group"),
-                      "avg_sentiment_7d": t("opinion.col.avg_7d")}
-            fig = px.bar(tr.to_pandas(), x="day", y="posts", color="group", labels=labels,
-                         title=t("opinion.chart.volume"))
-            show(fig, 330)
-            fig = px.line(tr.to_pandas(), x="day", y="avg_sentiment_7d", color="group", labels=labels,
-                          title=t("opinion.chart.sentiment"), range_y=[0, 1])
-            show(fig, 300)
+            for fig in trend_figures(tr, f.lang):
+                draw(fig)
             buttons(tr, "opinion_daily", key="dl_trend")
 
 # ---------------------------------------------------------------- topics and keywords

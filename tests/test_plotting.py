@@ -47,3 +47,23 @@ def test_iso_month_strings_count_as_dates():
     fig = go.Figure(go.Scatter(x=["2025-01", "2025-02"], y=[1, 2]))
     assert date_axes(fig) == {"xaxis"}
     assert date_axes(go.Figure(go.Bar(x=["一月", "二月"], y=[1, 2]))) == set()
+
+
+def test_kept_figures_are_built_once_per_data_and_language():
+    import plotly.graph_objects as go
+    import polars as pl
+
+    from ui.plotting import kept_figures
+
+    calls = []
+
+    @kept_figures
+    def build(df: pl.DataFrame, lang: str) -> go.Figure:
+        calls.append(lang)
+        return go.Figure(go.Bar(x=df["x"].to_list(), y=df["y"].to_list()))
+
+    a = pl.DataFrame({"x": ["a", "b"], "y": [1, 2]})
+    assert build(a, "zh") is build(a.clone(), "zh")  # same data: the same figure, built once
+    assert build(a, "en") is not build(a, "zh")
+    assert build(a.with_columns(pl.col("y") + 1), "zh").data[0].y == (2, 3)
+    assert calls == ["zh", "en", "zh"]

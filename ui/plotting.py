@@ -85,3 +85,21 @@ def style(fig: go.Figure, height: int | None = None, title: str | None = None) -
 def show(fig: go.Figure, height: int | None = None, title: str | None = None, **kw):
     """style + localize + st.plotly_chart at full width with the PNG download."""
     return st.plotly_chart(localize(style(fig, height, title)), config=CONFIG, width="stretch", **kw)
+
+
+def kept_figures(builder):
+    """Keep the figures a builder made from the same arguments (data frames, language): Plotly
+    Express spends 50–150 ms building a many-trace figure, on every rerun otherwise. The
+    builder must be pure and return finished figures (styled and localized, with the language
+    passed in); draw them with `draw`, which does not change them (one object serves every
+    session)."""
+    return st.cache_resource(max_entries=256, show_spinner=False)(builder)
+
+
+def finish(fig: go.Figure, lang: str, height: int | None = None, title: str | None = None) -> go.Figure:
+    """What `show` does to a figure before drawing it, for builders under kept_figures."""
+    return localize(style(fig, height, title), lang)
+
+
+def draw(fig: go.Figure, **kw):
+    return st.plotly_chart(fig, config=CONFIG, width="stretch", **kw)
