@@ -27,6 +27,7 @@ periods and areas, rolled up by area-code prefix, with the viewer's scope applie
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -168,7 +169,6 @@ SNAPSHOT = "*"  # the mart's period for snapshot indicators: the current registe
 
 def _mart_tag() -> str:
     """Which catalogue and definitions a mart was computed with (their SQL, hashed)."""
-    import hashlib
     text = "\n".join(f"{k}|{i.window}|{_sql_of(i, 'NOW')}" for k, i in catalogue().items())
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

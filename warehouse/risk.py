@@ -30,6 +30,8 @@ incident or an escalated case in month m + 1 (AUC, top-decile capture)?
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -362,8 +364,6 @@ MART_DRIVERS, MART_SCORES = "mart_risk_driver", "mart_risk_score"
 
 def _config_tag() -> str:
     """Which configuration a persisted index was scored with (weights, windows, levels)."""
-    import hashlib
-    import json
     return hashlib.sha256(json.dumps(config(), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
