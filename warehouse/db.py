@@ -85,6 +85,13 @@ def reader(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
         return _readers[live][1].cursor()
 
 
+def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    """Whether the warehouse on `con` has all these tables (an older build may lack newer ones)."""
+    found = con.sql("SELECT count(DISTINCT table_name) FROM information_schema.tables "
+                    "WHERE list_contains(?, table_name)", params=[list(names)]).fetchall()[0][0]
+    return found == len(set(names))
+
+
 def close_readers() -> None:
     with _lock:
         for _, con in _readers.values():

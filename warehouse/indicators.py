@@ -22,14 +22,13 @@ Snapshot indicators (registers of staff and special groups) have no history: pre
 are null and history is empty, since the warehouse keeps only the current register.
 
 `evaluate()` is the engine below it: every indicator's SQL runs in one query for any set of
-periods and areas, rolled up by area-code prefix, with the viewer's scope applied here.
+periods and areas, rolled up by area-code prefix, with the viewer's scope applied here. For
+months (and snapshot indicators) it reads the same sums from mart_indicator_month instead.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -124,43 +123,6 @@ def _periods_cte(periods: list[Period]) -> str:
             f"FROM (VALUES {rows}) v(period, start_at, end_at))")
 
 
-_MEMO: OrderedDict = OrderedDict()  # (warehouse version, scope, root, levels, keys, period) → rows
-_MEMO_SIZE = 512
-_MEMO_LOCK = threading.Lock()
-
-
-def evaluate(scope: Scope, root: str, levels: list[str], periods: list[Period],
-             keys: list[str] | None = None, path=None, suppress: bool = True) -> pl.DataFrame:
-    """Long frame: one row per (key, period, area_code) for every area at `levels` under `root`.
-
-    Columns: key, period, area_code, level, numerator, denominator, value, suppressed, rag.
-    Areas with no rows get a null value (counts get 0). suppress=False keeps small special-group
-    cells: only for scores that never show them (the town ranking).
-
-    Results are kept per period and warehouse version: the overview asks for 14 periods
-    (a year of sparkline and the year before) and the next month shares 12 of them, so a
-    changed month computes two periods, not fourteen.
-    """
-    if not scope.allows_area(root):
-        raise PermissionError(f"area {root} is outside scope '{scope.name}'")
-    live = str(db.db_path(path))
-    base = (live, db.version(live), scope, root, tuple(levels), tuple(keys or ()), suppress,
-            hash(tuple(catalogue().items())))
-    with _MEMO_LOCK:
-        known = {p.key: _MEMO.get(base + (p.key,)) for p in periods}
-    missing = [p for p in periods if known[p.key] is None]
-    if missing:
-        fresh = _evaluate(scope, root, levels, missing, keys, path, suppress)
-        with _MEMO_LOCK:
-            for p in missing:
-                known[p.key] = _MEMO[base + (p.key,)] = fresh.filter(pl.col("period") == p.key)
-            while len(_MEMO) > _MEMO_SIZE:
-                _MEMO.popitem(last=False)
-    order = {k: i for i, k in enumerate(keys or catalogue())}
-    return (pl.concat([known[p.key] for p in periods])
-            .sort(pl.col("key").replace_strict(order, return_dtype=pl.Int32), maintain_order=True))
-
-
 # ---------------------------------------------------------------- the mart
 
 MART = "mart_indicator_month"
@@ -217,7 +179,7 @@ build_marts.depends_on = ("area", "cases", "case_event", "person", "grid_staff",
 def _mart_periods(live: str, ver: str | None, tag: str) -> frozenset[str] | None:
     """The periods the warehouse's indicator mart holds; None without a current mart."""
     con = db.reader(live)
-    if not con.sql(f"SELECT 1 FROM information_schema.tables WHERE table_name = '{MART}'").fetchall():
+    if not db.has_tables(con, MART):
         return None
     if con.sql(f"SELECT any_value(tag) FROM {MART}").fetchall()[0][0] != tag:
         return None
@@ -253,8 +215,18 @@ RAW_SCHEMA = {"key": pl.Utf8, "period": pl.Utf8, "area_code": pl.Utf8, "numerato
               "denominator": pl.Float64}
 
 
-def _evaluate(scope: Scope, root: str, levels: list[str], periods: list[Period],
-              keys: list[str] | None, path, suppress: bool, use_mart: bool = True) -> pl.DataFrame:
+def evaluate(scope: Scope, root: str, levels: list[str], periods: list[Period],
+             keys: list[str] | None = None, path=None, suppress: bool = True,
+             use_mart: bool = True) -> pl.DataFrame:
+    """Long frame: one row per (key, period, area_code) for every area at `levels` under `root`.
+
+    Columns: key, period, area_code, level, numerator, denominator, value, suppressed, rag.
+    Areas with no rows get a null value (counts get 0). suppress=False keeps small special-group
+    cells: only for scores that never show them (the town ranking). use_mart=False runs every
+    indicator's SQL on the base tables (the tests compare the two).
+    """
+    if not scope.allows_area(root):
+        raise PermissionError(f"area {root} is outside scope '{scope.name}'")
     cat = catalogue()
     chosen = [cat[k] for k in (keys or cat)]
     now = meta.data_now(path)

@@ -260,12 +260,6 @@ def _hours(a: str, b: str) -> str:
     return f"date_diff('second', {a}, {b}) / 3600.0"
 
 
-def _has_table(name: str, path) -> bool:
-    # a warehouse built before the table existed (ui.firststart upgrades it) reads as empty
-    return bool(db.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?",
-                         [name], path)["n"][0])
-
-
 def handling(scope: Scope, area: str | None = None, start=None, end=None, now: datetime | None = None,
              path=None) -> pl.DataFrame:
     """One row per warned topic's handling record active in [start, end) (opened before end,
@@ -277,7 +271,8 @@ def handling(scope: Scope, area: str | None = None, start=None, end=None, now: d
     now = now or meta.data_now(path)
     end = _ts(end) if end is not None else now
     start = _ts(start) if start is not None else end - timedelta(days=HANDLING_WINDOW_DAYS)
-    if not _has_table("opinion_case", path):
+    # a warehouse built before the table existed (ui.firststart upgrades it) reads as empty
+    if not db.has_tables(db.reader(path), "opinion_case"):
         return pl.DataFrame(schema=HANDLING_COLUMNS)
     where = [scope.area_clause("c.area_code")]
     if area and len(area) >= 9:  # records are per town: a village shows its town's

@@ -395,9 +395,7 @@ build_marts.depends_on = ("area", "person", "grid_staff", "cases", "case_event",
 
 def _from_marts(con) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The persisted index, when the warehouse has one scored with today's configuration."""
-    have = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables "
-                                   "WHERE table_name LIKE 'mart_risk_%'").fetchall()}
-    if not {MART_DRIVERS, MART_SCORES} <= have:
+    if not db.has_tables(con, MART_DRIVERS, MART_SCORES):
         return None
     tag = con.sql(f"SELECT any_value(config_tag) FROM {MART_SCORES}").fetchall()[0][0]
     if tag != _config_tag():
