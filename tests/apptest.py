@@ -3,6 +3,7 @@ would. Used by the page tests and by benchmarks/pages.py."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -11,7 +12,6 @@ from ui.i18n import set_lang
 from ui.nav import PAGES
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-_components = []
 
 
 def as_on_a_live_server() -> None:
@@ -42,20 +42,23 @@ def as_on_a_live_server() -> None:
     PagesManager.__init__ = init
 
 
-def session(key: str = "home", timeout: float = 120, **query_params) -> AppTest:
-    """A new session on page `key`'s URL, not yet run. Running it runs app.py and that page
-    only, as a click does (url_path == file stem, so the page is found before the first run).
-    A server scans installed packages for components once, at start; AppTest would on every
-    new session (~0.4 s), so one scan is shared."""
+@functools.cache
+def _components():
+    """A server scans installed packages for components once, at start; AppTest would on
+    every new session (~0.4 s), so one scan is shared."""
     from streamlit.components.v2.component_manager import BidiComponentManager
 
+    manager = BidiComponentManager()
+    manager.discover_and_register_components(start_file_watching=False)
+    return manager
+
+
+def session(key: str = "home", timeout: float = 120, **query_params) -> AppTest:
+    """A new session on page `key`'s URL, not yet run. Running it runs app.py and that page
+    only, as a click does (url_path == file stem, so the page is found before the first run)."""
     as_on_a_live_server()
-    if not _components:
-        manager = BidiComponentManager()
-        manager.discover_and_register_components(start_file_watching=False)
-        _components.append(manager)
     at = AppTest.from_file(APP, default_timeout=timeout)
-    at._bidi_component_manager = _components[0]
+    at._bidi_component_manager = _components()
     for k, v in query_params.items():
         at.query_params[k] = v
     if key != "home":
