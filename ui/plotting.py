@@ -84,7 +84,7 @@ def style(fig: go.Figure, height: int | None = None, title: str | None = None) -
 
 def show(fig: go.Figure, height: int | None = None, title: str | None = None, **kw):
     """style + localize + st.plotly_chart at full width with the PNG download."""
-    return st.plotly_chart(localize(style(fig, height, title)), config=CONFIG, width="stretch", **kw)
+    return draw(finish(fig, None, height, title), **kw)
 
 
 def kept_figures(builder):
@@ -96,10 +96,12 @@ def kept_figures(builder):
     return st.cache_resource(max_entries=256, show_spinner=False)(builder)
 
 
-def finish(fig: go.Figure, lang: str, height: int | None = None, title: str | None = None) -> go.Figure:
-    """What `show` does to a figure before drawing it, for builders under kept_figures."""
+def finish(fig: go.Figure, lang: str | None, height: int | None = None, title: str | None = None) -> go.Figure:
+    """What `show` does to a figure before drawing it (lang None: the UI's), for builders
+    under kept_figures."""
     return localize(style(fig, height, title), lang)
 
 
 def draw(fig: go.Figure, **kw):
+    """st.plotly_chart at full width with the PNG download; the figure is not changed."""
     return st.plotly_chart(fig, config=CONFIG, width="stretch", **kw)
