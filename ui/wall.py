@@ -169,16 +169,11 @@ def short_place(name: str | None) -> str:
     return name
 
 
-_STATIC: dict = {}  # geometry hash → (village paths, outlines and labels, projection)
-
-
+@st.cache_resource(max_entries=16, show_spinner=False)
 def _static_layers(shapes):
     """The village paths, the town and county outlines and the town labels: they depend on
     the geometry alone, and the wall redraws every few seconds, so they are projected once
     (a few hundred ms of Python at city scale) and kept."""
-    key = hash((tuple(shapes["code"]), tuple(shapes["geometry"])))
-    if key in _STATIC:
-        return _STATIC[key]
     by_level = {lv: shapes.filter(shapes["level"] == lv) for lv in ("county", "town", "village")}
     outline = by_level["county"] if by_level["county"].height else by_level["town"]
     proj = Projection([r for g in outline["geometry"] for r in _rings(g)])
@@ -200,10 +195,7 @@ def _static_layers(shapes):
         parts.append(f'<text x="{cx:.0f}" y="{cy:.0f}" text-anchor="middle" font-size="{size:.0f}" '
                      f'fill="#ffffff" stroke="#020814" stroke-width="5" paint-order="stroke" '
                      f'font-weight="700">{esc(name)}</text>')
-    if len(_STATIC) > 16:
-        _STATIC.clear()
-    _STATIC[key] = villages, "".join(parts), proj
-    return _STATIC[key]
+    return villages, "".join(parts), proj
 
 
 def svg_map(shapes, heat, metric: str = "") -> str:
