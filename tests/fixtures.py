@@ -12,6 +12,11 @@ import polars as pl
 
 from warehouse import marts, schema
 
+# a county with two towns (三河镇 and 高良涧街道), for fixtures whose rows sit at town level
+COUNTY_TWO_TOWNS = [{"code": "320813", "name": "洪泽区", "level": "county"},
+                    {"code": "320813106", "name": "三河镇", "level": "town", "parent_code": "320813"},
+                    {"code": "320813001", "name": "高良涧街道", "level": "town", "parent_code": "320813"}]
+
 
 def empty_warehouse(path: Path) -> Path:
     con = duckdb.connect(str(path))

@@ -17,7 +17,7 @@ from etl.opinion.enrich import enrich_posts
 from etl.opinion.gazetteer import Linker, build_gazetteer
 from tests.apptest import open_page
 from tests.conftest import AS_OF
-from tests.fixtures import empty_warehouse, insert
+from tests.fixtures import COUNTY_TWO_TOWNS, empty_warehouse, insert
 from warehouse import opinion
 from warehouse.db import FULL, WALL, Scope
 
@@ -190,9 +190,7 @@ def test_wall_feed_keeps_its_interface(small_db):
 @pytest.fixture(scope="module")
 def hand_db(tmp_path_factory) -> Path:
     path = empty_warehouse(tmp_path_factory.mktemp("opinion") / "hand.duckdb")
-    insert(path, "area", [{"code": "320813", "name": "洪泽区", "level": "county"},
-                          {"code": "320813106", "name": "三河镇", "level": "town", "parent_code": "320813"},
-                          {"code": "320813001", "name": "高良涧街道", "level": "town", "parent_code": "320813"}])
+    insert(path, "area", COUNTY_TWO_TOWNS)
 
     def post(i, day, code, topic, sent, score, kw="", status="未研判", author="abcdef123456"):
         return {"post_id": f"p{i}", "platform": "微博", "published_at": datetime(2026, *day, 9),

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from tests.fixtures import empty_warehouse, insert
+from tests.fixtures import COUNTY_TWO_TOWNS, empty_warehouse, insert
 from warehouse import opinion, schema
 from warehouse.db import FULL, Scope
 
@@ -33,9 +33,7 @@ def record(rid, code, opened, *gaps, level="黄", topic="征地拆迁"):
 @pytest.fixture(scope="module")
 def hand_db(tmp_path_factory) -> Path:
     path = empty_warehouse(tmp_path_factory.mktemp("handling") / "hand.duckdb")
-    insert(path, "area", [{"code": "320813", "name": "洪泽区", "level": "county"},
-                          {"code": "320813106", "name": "三河镇", "level": "town", "parent_code": "320813"},
-                          {"code": "320813001", "name": "高良涧街道", "level": "town", "parent_code": "320813"}])
+    insert(path, "area", COUNTY_TWO_TOWNS)
     # the data's clock: the latest case event
     insert(path, "case_event", [{"case_id": "E1", "seq": 1, "step": "report", "occurred_at": NOW}])
     insert(path, "opinion_case", [
