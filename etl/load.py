@@ -237,6 +237,7 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
             # only cases that already had a log can end up with step times other than the
             # file's: re-derive those below; a new case's log is exactly its file row, built
             # and written while the cases themselves are inserted on a second connection
+            # (unique by construction: the file's case ids are, and none had a log)
             had_log = con.sql("SELECT DISTINCT case_id FROM case_event WHERE case_id IN "
                               "(SELECT case_id FROM _rows)").pl()["case_id"]
             fresh = frame.filter(~pl.col("case_id").is_in(had_log.implode()))
@@ -256,11 +257,13 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
                 con.register("_had_log_frame", had_log.to_frame().to_arrow())
                 con.execute("CREATE OR REPLACE TEMP TABLE _had_log AS SELECT case_id FROM _had_log_frame")
                 case_sync.append_missing_steps(con, "_had_log")
+                case_sync.check_unique(con, "_had_log")
                 case_sync.rederive(con, "_had_log")
                 con.execute("DROP TABLE _had_log")
                 con.unregister("_had_log_frame")
         if kind == "case_events":
             con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT case_id FROM _rows")
+            case_sync.check_unique(con)
             case_sync.rederive(con, counts_too=True)
             con.execute("DROP TABLE _touched")
     finally:

@@ -207,3 +207,32 @@ def test_statement_alongside_raises_its_error_and_is_interrupted_by_the_body(tmp
         con.execute("CREATE TABLE u AS SELECT 1 AS x")
     assert con.sql("SELECT count(*) FROM t WHERE k < 10").fetchall() == [(3,)]
     con.close()
+
+
+def test_case_log_key_stays_unique_and_a_broken_write_rolls_back(wh, tmp_path, monkeypatch):
+    """case_event has no key index (schema v3): reloading a case with more steps appends only
+    the new ones, and a write that would store an event twice fails the whole load."""
+    import etl.case_sync
+
+    head = "事件编号,事件类型,来源渠道,网格编码,上报时间,受理时间,派遣时间,处置时间,责任单位\n"
+    first = tmp_path / "c1.csv"
+    first.write_text(head + f"C7,邻里纠纷,网格员巡查,{G1},2025-03-05 08:00,2025-03-05 09:00,,,临河社区\n",
+                     encoding="utf-8")
+    assert load_file(first, "cases", wh).exit_code == 0
+    later = tmp_path / "c2.csv"
+    later.write_text(head + f"C7,邻里纠纷,网格员巡查,{G1},2025-03-05 08:00,2025-03-05 09:00,"
+                     "2025-03-05 10:00,2025-03-06 10:00,临河社区\n", encoding="utf-8")
+    assert load_file(later, "cases", wh).exit_code == 0
+    assert rows(wh, "SELECT seq, step FROM case_event WHERE case_id = 'C7' ORDER BY seq") == [
+        (1, "report"), (2, "accept"), (3, "dispatch"), (4, "handle")]
+
+    def twice(con, touched="_touched"):  # a faulty write: every event of the case again
+        con.execute(f"INSERT INTO case_event SELECT * FROM case_event WHERE case_id IN (SELECT case_id FROM {touched})")
+
+    monkeypatch.setattr(etl.case_sync, "append_missing_steps", twice)
+    before = rows(wh, "SELECT count(*) FROM case_event UNION ALL SELECT count(*) FROM cases")
+    again = tmp_path / "c3.csv"
+    again.write_text(later.read_text(encoding="utf-8").replace("临河社区", "临河社区居委会"), encoding="utf-8")
+    res = load_file(again, "cases", wh)
+    assert res.outcome == "failed" and "C7" in res.message and "twice" in res.message
+    assert rows(wh, "SELECT count(*) FROM case_event UNION ALL SELECT count(*) FROM cases") == before

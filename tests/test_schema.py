@@ -51,3 +51,26 @@ def test_checks_reject_bad_values():
     except duckdb.ConstraintException:
         return
     raise AssertionError("a bad level was accepted")
+
+
+def test_v2_case_event_loses_its_key_and_keeps_its_rows(tmp_path):
+    """v2 → v3: case_event is rebuilt without its PRIMARY KEY, rows and their order kept."""
+    path = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(path))
+    schema.create(con)
+    con.execute("DROP TABLE case_event")
+    con.execute("CREATE TABLE case_event (case_id VARCHAR NOT NULL, seq INTEGER NOT NULL, step VARCHAR NOT NULL, "
+                "occurred_at TIMESTAMP NOT NULL, unit VARCHAR, outcome VARCHAR, PRIMARY KEY (case_id, seq))")
+    con.execute("INSERT INTO case_event VALUES ('E2', 1, 'report', '2026-01-02 08:00', NULL, NULL), "
+                "('E1', 2, 'accept', '2026-01-01 09:00', '街道', NULL), ('E1', 1, 'report', '2026-01-01 08:00', NULL, NULL)")
+    con.execute("DELETE FROM schema_version; INSERT INTO schema_version VALUES (2, now())")
+    con.close()
+    assert schema.upgrade(path) == ["case_event"]
+    con = duckdb.connect(str(path), read_only=True)
+    assert schema.current_version(con) == schema.SCHEMA_VERSION == 3
+    assert con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'case_event' "
+                   "AND constraint_type = 'PRIMARY KEY'").fetchall() == [(0,)]
+    assert con.sql("SELECT case_id, seq, step, unit FROM case_event").fetchall() == [
+        ("E1", 1, "report", None), ("E1", 2, "accept", "街道"), ("E2", 1, "report", None)]
+    con.close()
+    assert schema.upgrade(path) == []  # already current

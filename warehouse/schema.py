@@ -1,5 +1,5 @@
 """Create the warehouse schema (schema.sql), record its version, and bring an older
-warehouse up to date (additive changes only: tables added since it was built)."""
+warehouse up to date (tables added since it was built, and the steps listed in migrate)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 
 # 2: opinion_case (stage times of warned opinion topics)
-SCHEMA_VERSION = 2
+# 3: case_event without its PRIMARY KEY (the loader keeps (case_id, seq) unique)
+SCHEMA_VERSION = 3
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 TABLES = (
@@ -39,22 +40,38 @@ def table_statements() -> dict[str, str]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Create the tables schema.sql has and this warehouse lacks; record the new version.
+    """Create the tables schema.sql has and this warehouse lacks, rebuild those whose
+    definition changed in place (see _unkeyed_case_event), record the new version.
 
-    Returns the tables added. Every schema change so far is additive, so this is the whole
-    migration; a change to an existing table would need its own step here."""
+    Returns the tables added or rebuilt."""
     have = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
     added = [name for name in table_statements() if name not in have]
     for name in added:
         con.execute(table_statements()[name])
+    if "case_event" not in added and _unkeyed_case_event(con):
+        added.append("case_event")
     if (current_version(con) or 0) < SCHEMA_VERSION:
         con.execute("INSERT INTO schema_version VALUES (?, ?)", [SCHEMA_VERSION, datetime.now()])
     return added
 
 
+def _unkeyed_case_event(con: duckdb.DuckDBPyConnection) -> bool:
+    """v3: copy case_event into the new, key-less table (DuckDB cannot drop a key in place).
+    True when it was rebuilt."""
+    keyed = con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'case_event' "
+                    "AND constraint_type = 'PRIMARY KEY'").fetchall()[0][0]
+    if not keyed:
+        return False
+    con.execute("ALTER TABLE case_event RENAME TO case_event_v2")
+    con.execute(table_statements()["case_event"])
+    con.execute("INSERT INTO case_event SELECT * FROM case_event_v2 ORDER BY case_id, seq")
+    con.execute("DROP TABLE case_event_v2")
+    return True
+
+
 def upgrade(path=None) -> list[str]:
     """Migrate the warehouse file in place (private copy + atomic swap) when it is older than
-    this code; a no-op read otherwise. Returns the tables added."""
+    this code; a no-op read otherwise. Returns the tables added or rebuilt."""
     from warehouse import db
 
     if (current_version(db.reader(path)) or 0) >= SCHEMA_VERSION:
