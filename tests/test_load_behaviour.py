@@ -176,6 +176,33 @@ def test_case_events_without_seq_are_numbered_in_file_order(wh, tmp_path):
         ("accepted", datetime(2025, 3, 5, 9))]
 
 
+def test_case_events_in_any_order_with_repeats_and_bad_seq(wh, tmp_path):
+    """A shuffled log is put in (case, seq) order; a repeated (case, seq) is caught however far
+    apart its lines are; a blank seq is numbered, an unreadable one is reported, not renumbered."""
+    f = tmp_path / "events.csv"
+    f.write_text("事件编号,序号,环节,发生时间\n"
+                 "E1,2,受理,2025-03-05 09:00\n"   # line 2
+                 "E1,1,上报,2025-03-05 08:00\n"   # line 3
+                 "E1,二,派遣,2025-03-05 09:10\n"  # line 4: seq not a number
+                 "E1,3,派遣,2025-03-05 10:00\n"   # line 5
+                 "E1,2,受理,2025-03-05 09:30\n",  # line 6: (E1, 2) again
+                 encoding="utf-8")
+    res = load_file(f, "case_events", wh)
+    assert res.rows_read == 5 and res.loaded + res.updated == 3
+    assert res.quarantined == {"bad_number": 1, "duplicate_key": 1}
+    assert rows(wh, "SELECT line_no, reason_key FROM quarantine ORDER BY line_no") == [
+        (4, "bad_number"), (6, "duplicate_key")]
+    assert rows(wh, "SELECT seq, step, occurred_at FROM case_event WHERE case_id = 'E1' ORDER BY seq") == [
+        (1, "report", datetime(2025, 3, 5, 8)), (2, "accept", datetime(2025, 3, 5, 9)),
+        (3, "dispatch", datetime(2025, 3, 5, 10))]
+    blank = tmp_path / "blank.csv"
+    blank.write_text("事件编号,序号,环节,发生时间\nE1,,上报,2025-03-06 08:00\nE1,,受理,2025-03-06 09:00\n",
+                     encoding="utf-8")
+    assert load_file(blank, "case_events", wh).exit_code == 0
+    assert rows(wh, "SELECT seq, step FROM case_event WHERE case_id = 'E1' ORDER BY seq") == [
+        (1, "report"), (2, "accept")]
+
+
 def test_vectorised_hmac_equals_identity_person_key():
     import polars as pl
 
