@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import duckdb
+import polars as pl
 import pytest
 
 from tests.fixtures import empty_warehouse, insert
-from warehouse import marts
+from warehouse import marts, schema
 
 FLOW_SQL = marts.MARTS_DIR / "20_case_flow.sql"
 TRANSITION_SQL = marts.MARTS_DIR / "20_case_transition.sql"
@@ -147,6 +148,39 @@ def test_rows_follow_reported_at(hand):
         order = [r[0] for r in hand.sql(f"SELECT case_id FROM {mart} ORDER BY rowid").fetchall()]
         firsts = list(dict.fromkeys(order))
         assert firsts[:2] == ["B", "D"] and firsts[-1] in ("E", "F"), (mart, order)
+
+
+def _bare_log(events: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """An in-memory cases + case_event without the schema's constraints: what a looser schema
+    (no primary key on case_event, another step) would let in."""
+    mem = duckdb.connect()
+    schema.create(mem)
+    mem.register("_cases", pl.DataFrame([_case(cid, 0) for cid in dict.fromkeys(e[0] for e in events)]).to_arrow())
+    mem.execute("INSERT INTO cases BY NAME FROM _cases")
+    mem.execute("DROP TABLE case_event")
+    mem.execute("CREATE TABLE case_event (case_id VARCHAR, seq INTEGER, step VARCHAR, occurred_at TIMESTAMP)")
+    mem.executemany("INSERT INTO case_event VALUES (?, ?, ?, ?)",
+                    [[cid, seq, step, T0 + timedelta(hours=h)] for cid, seq, step, h in events])
+    return mem
+
+
+def test_repeated_seq_takes_the_ordered_aggregate():
+    # no primary key: seq 2 twice (same step and time, so every order gives the same answer)
+    mem = _bare_log([("G", 1, "report", 0), ("G", 2, "accept", 1), ("G", 2, "accept", 1), ("G", 3, "close", 5)])
+    _build(mem)
+    assert mem.sql("SELECT variant, n_events, duration_h FROM mart_case_flow").fetchall() == [
+        ("report>accept>accept>close", 4, 5.0)]
+    assert sorted(mem.sql("SELECT from_step, to_step, hours FROM mart_case_transition").fetchall()) == [
+        ("accept", "accept", 0.0), ("accept", "close", 4.0), ("report", "accept", 1.0)]
+    _assert_equals_plain(mem)
+
+
+def test_unknown_step_stops_the_transition_mart():
+    mem = _bare_log([("H", 1, "report", 0), ("H", 2, "suspend", 1), ("H", 3, "close", 2)])
+    mem.execute(FLOW_SQL.read_text(encoding="utf-8"))
+    assert mem.sql("SELECT variant FROM mart_case_flow").fetchall() == [("report>suspend>close",)]
+    with pytest.raises(duckdb.InvalidInputException, match="suspend"):
+        mem.execute(TRANSITION_SQL.read_text(encoding="utf-8"))
 
 
 def test_small_demo_equals_plain_sql(small_db, tmp_path):

@@ -8,7 +8,8 @@
 -- How (for load speed; the old window over string keys + join + ORDER BY of 6 M wide rows
 -- took ~7 s at city scale): events are keyed by their case's row number in mart_case_flow
 -- (rowid: an integer, cheap to partition and join on) and steps travel through the window
--- as 1-byte codes (a step outside the list travels as itself, odd_step). The wide columns
+-- as 1-byte codes. A step outside the list (schema.sql's CHECK forbids one) stops the
+-- build with an error rather than losing transitions: add it to the three lists. The wide columns
 -- are joined last with mart_case_flow scanned in its stored order on the probe side, which
 -- keeps that order without sorting the wide rows again (tests/test_case_marts_equivalence.py
 -- checks the clustering).
@@ -16,25 +17,23 @@
 CREATE OR REPLACE TABLE mart_case_transition AS
 WITH coded AS (
     SELECT f.rid, e.seq, e.occurred_at,
-           list_position(['report', 'accept', 'dispatch', 'handle', 'verify', 'close', 'return', 'escalate'],
-                         e.step)::UTINYINT AS code,
-           CASE WHEN code IS NULL THEN e.step END AS odd_step
+           coalesce(list_position(['report', 'accept', 'dispatch', 'handle', 'verify', 'close', 'return', 'escalate'],
+                                  e.step)::UTINYINT,
+                    error('mart_case_transition: step outside the list in 20_case_transition.sql: ' || e.step)) AS code
     FROM case_event e
-    JOIN (SELECT rowid AS rid, case_id FROM mart_case_flow) f USING (case_id)
+    JOIN (SELECT rowid::UINTEGER AS rid, case_id FROM mart_case_flow) f USING (case_id)
 ),
 pairs AS (
-    SELECT rid,
-           coalesce(['report', 'accept', 'dispatch', 'handle', 'verify', 'close', 'return', 'escalate'][code],
-                    odd_step) AS from_step,
-           coalesce(['report', 'accept', 'dispatch', 'handle', 'verify', 'close', 'return', 'escalate'][lead(code) OVER w],
-                    lead(odd_step) OVER w) AS to_step,
+    SELECT rid, code AS from_code, lead(code) OVER w AS to_code,
            (epoch_us(lead(occurred_at) OVER w) - epoch_us(occurred_at)) / 3.6e9 AS hours
     FROM coded
     WINDOW w AS (PARTITION BY rid ORDER BY seq)
 )
 SELECT f.case_id, f.area_code, f.case_type, f.category, f.source_channel, f.reported_at,
-       p.from_step, p.to_step, p.hours
-FROM (SELECT rowid AS rid, case_id, area_code, case_type, category, source_channel, reported_at
+       ['report', 'accept', 'dispatch', 'handle', 'verify', 'close', 'return', 'escalate'][p.from_code] AS from_step,
+       ['report', 'accept', 'dispatch', 'handle', 'verify', 'close', 'return', 'escalate'][p.to_code] AS to_step,
+       p.hours
+FROM (SELECT rowid::UINTEGER AS rid, case_id, area_code, case_type, category, source_channel, reported_at
       FROM mart_case_flow) f
 JOIN pairs p USING (rid)
-WHERE p.to_step IS NOT NULL;
+WHERE p.to_code IS NOT NULL;
