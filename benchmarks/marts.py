@@ -77,6 +77,8 @@ def main() -> None:
     args = ap.parse_args()
     if not args.db.exists():
         ap.error(f"no warehouse at {args.db} (build one with: python -m etl demo --db {args.db} --scale city)")
+    if args.in_place and DEFAULT_DB.parent in args.db.resolve().parents:
+        ap.error("--in-place rewrites the marts of --db: not on the warehouses in data/, copy one first")
     files = args.sql or mart_files()
     if args.in_place:
         result = time_files(args.db, files, args.runs, args.threads)
