@@ -38,14 +38,8 @@ def test_corpus_has_at_least_20_files():
     assert all((BAD / e["file"]).exists() for e in MANIFEST)
 
 
-@pytest.mark.parametrize("chunked", [False, True], ids=["whole", "in-slices"])
 @pytest.mark.parametrize("entry", MANIFEST, ids=[e["file"] for e in MANIFEST])
-def test_corpus_file(entry, chunked, template, tmp_path, monkeypatch):
-    if chunked:  # row-local checks on 3 slices of a few rows each, as a big file is checked
-        from etl.rules import engine
-
-        monkeypatch.setattr(engine, "CHUNK_MIN_ROWS", 1)
-        monkeypatch.setattr(engine, "WORKERS", 3)
+def test_corpus_file(entry, template, tmp_path):
     wh = tmp_path / "wh.duckdb"
     shutil.copy(template, wh)
     before = counts(wh)

@@ -6,8 +6,6 @@ that column and reason. Good rows come back typed, with the file's line numbers 
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,8 +19,6 @@ REASON = "__reason"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = dict(enumerate("10X98765432"))
 SEP = "\x1f"
-CHUNK_MIN_ROWS = 100_000  # below this a file is checked in one piece (threads cost more than they save)
-WORKERS = os.cpu_count() or 1
 
 
 @dataclass
@@ -79,14 +75,14 @@ def id_problems(col: str) -> list[tuple[pl.Expr, str]]:
             (given & fmt_ok & (birth.is_null() | (birth.dt.year() < 1900)), "id_birth_date")]
 
 
-def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[tuple[pl.Expr, str, bool]]:
-    """One (fails, 'reason<SEP>column', whole) triple per check, in the order a row's reason is
-    chosen: `fails` is a boolean expression (true where the row fails; null counts as passing);
-    `whole` says it needs the whole file (duplicates, order, parents) rather than the row alone."""
-    out: list[tuple[pl.Expr, str, bool]] = []
+def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[tuple[pl.Expr, str]]:
+    """One (fails, 'reason<SEP>column') pair per check, in the order a row's reason is chosen:
+    `fails` is a boolean expression over the whole frame (true where the row fails; null
+    counts as passing)."""
+    out: list[tuple[pl.Expr, str]] = []
 
-    def flag(cond: pl.Expr, reason: str, column: str, whole: bool = False):
-        out.append((cond, f"{reason}{SEP}{column}", whole))
+    def flag(cond: pl.Expr, reason: str, column: str):
+        out.append((cond, f"{reason}{SEP}{column}"))
 
     now = pl.lit(ctx.now)
     for f in spec.fields:
@@ -117,8 +113,7 @@ def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[tuple[pl.Exp
                   if "parent_code" in raw.columns else _parent_of(pl.col("code")))
         known = parent.is_in(ctx.area_codes.implode()) | parent.is_in(pl.col("code").implode())
         # a county's parent (the city) lies outside the warehouse: only lower levels are checked
-        flag(parent.is_not_null() & ~known & (pl.col("code").str.len_chars() > 6), "unknown_parent", "parent_code",
-             whole=True)
+        flag(parent.is_not_null() & ~known & (pl.col("code").str.len_chars() > 6), "unknown_parent", "parent_code")
     if spec.step_order:
         present = [s for s in spec.step_order if s in raw.columns]
         for i, s in enumerate(present[1:], start=1):
@@ -127,18 +122,17 @@ def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[tuple[pl.Exp
         flag(~pl.col("case_id").is_in(ctx.case_ids.implode()), "unknown_case", "case_id")
         # rows are sorted by case and seq here: any step earlier than the one before it breaks the order
         same_case = pl.col("case_id") == pl.col("case_id").shift(1)
-        flag(same_case & (pl.col("occurred_at") < pl.col("occurred_at").shift(1)), "steps_out_of_order", "occurred_at",
-             whole=True)
+        flag(same_case & (pl.col("occurred_at") < pl.col("occurred_at").shift(1)), "steps_out_of_order", "occurred_at")
     keys = [k for k in spec.file_key if k in raw.columns]
     if spec.kind == "case_events":
         # sorted by (case_id, seq, line) above: a repeat is the row right after its first
         # (an O(n) look back instead of hashing 7 M concatenated keys)
         same_key = (pl.col("case_id") == pl.col("case_id").shift(1)) & (pl.col("seq") == pl.col("seq").shift(1))
-        flag(same_key, "duplicate_key", "case_id", whole=True)
+        flag(same_key, "duplicate_key", "case_id")
     elif keys:
         key = pl.col(keys[0]) if len(keys) == 1 else pl.concat_str([pl.col(k).cast(pl.Utf8) for k in keys],
                                                                      separator=SEP, ignore_nulls=True)
-        flag(~key.is_first_distinct(), "duplicate_key", keys[0], whole=True)
+        flag(~key.is_first_distinct(), "duplicate_key", keys[0])
     return out
 
 
@@ -146,18 +140,6 @@ def _parent_of(code: pl.Expr) -> pl.Expr:
     n = code.str.len_chars()
     return (pl.when(n == 15).then(code.str.slice(0, 12)).when(n == 12).then(code.str.slice(0, 9))
             .when(n == 9).then(code.str.slice(0, 6)))
-
-
-def in_chunks(frame: pl.DataFrame, fn) -> pl.DataFrame:
-    """fn over slices of rows on a thread pool, results in row order. Eager polars runs most of
-    the row-local work (trimming, date parsing, typing, per-row checks) on one core; it
-    releases the GIL, so slices use them all (1.9× at city scale on 2 cores)."""
-    if WORKERS == 1 or frame.height < CHUNK_MIN_ROWS:
-        return fn(frame)
-    size = -(-frame.height // WORKERS)
-    with ThreadPoolExecutor(WORKERS) as pool:
-        parts = list(pool.map(fn, [frame.slice(i, size) for i in range(0, frame.height, size)]))
-    return pl.concat(parts, rechunk=True)
 
 
 def _typed(part: pl.DataFrame, present) -> pl.DataFrame:
@@ -192,20 +174,18 @@ def _in_case_order(frame: pl.DataFrame) -> pl.DataFrame:
 def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
     """raw: text columns already named by field (see etl.profiles) plus __line."""
     present = [f for f in spec.fields if f.name in raw.columns]
-    frame = in_chunks(raw.select(LINE, *[f.name for f in present]), lambda part: _typed(part, present))
+    frame = _typed(raw.select(LINE, *[f.name for f in present]), present)
     if spec.kind == "case_events":
         frame = _in_case_order(frame)
-    # Every check as a boolean column (row-local ones by slices, the others over the whole
-    # file), then the reason text only for the few failing rows: building a reason string per
-    # row and check costs more than the checks themselves.
+    # Every check as a boolean column over the whole frame (duplicate and order checks need
+    # all rows), then the reason text only for the few failing rows: building a reason string
+    # per row and check costs more than the checks themselves.
     found = checks(spec, frame, ctx)
     flags = [f"__fails_{i}" for i in range(len(found))]
-    local = [cond.fill_null(False).alias(n) for (cond, _, whole), n in zip(found, flags) if not whole]
-    frame = in_chunks(frame, lambda part: part.with_columns(local)) if local else frame
-    frame = frame.with_columns(cond.fill_null(False).alias(n) for (cond, _, whole), n in zip(found, flags) if whole)
+    frame = frame.with_columns(cond.fill_null(False).alias(n) for (cond, _), n in zip(found, flags))
     failing = pl.any_horizontal(flags) if flags else pl.lit(False)
     frame = frame.with_columns(failing.alias(REASON))
-    reason = (pl.coalesce([pl.when(pl.col(n)).then(pl.lit(label)) for n, (_, label, _) in zip(flags, found)])
+    reason = (pl.coalesce([pl.when(pl.col(n)).then(pl.lit(label)) for n, (_, label) in zip(flags, found)])
               if flags else pl.lit(None, pl.Utf8))
     bad = frame.filter(pl.col(REASON)).select(
         LINE, reason.str.split_exact(SEP, 1).struct.rename_fields(["reason_key", "column_name"]).alias(REASON)
