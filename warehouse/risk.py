@@ -204,7 +204,7 @@ def _raw_panel(con) -> pl.DataFrame:
         p AS (SELECT area_code, date_trunc('month', published_at)::DATE AS month, count(*) AS k
               FROM opinion_post WHERE sentiment = 'negative' AND area_code IS NOT NULL GROUP BY ALL),
         spread AS (
-            SELECT a.code AS area_code, p.month, p.k / 1 AS k
+            SELECT a.code AS area_code, p.month, p.k::DOUBLE AS k
             FROM p JOIN area a ON a.level = 'grid' AND a.code = p.area_code
             UNION ALL
             SELECT a.code, p.month, p.k / n.grids

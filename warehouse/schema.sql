@@ -105,8 +105,8 @@ CREATE TABLE cases (
 
 -- The event log behind cases: one row per step taken, returns and escalations included.
 -- (case_id, seq) is unique without a PRIMARY KEY: the loader writes whole logs per case and
--- checks the key after every write (etl.case_sync.check_unique). A key index cost 5-6x the
--- insert itself (7.45 M events at city scale: 13.1 s with it, 2.3 s without).
+-- checks the key of every log it extends or replaces (etl.case_sync.check_unique). A key
+-- index cost 5-6x the insert itself (7.45 M events at city scale: 13.1 s with it, 2.3 s without).
 CREATE TABLE case_event (
     case_id      VARCHAR NOT NULL,
     seq          INTEGER NOT NULL,

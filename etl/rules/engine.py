@@ -142,13 +142,13 @@ def _parent_of(code: pl.Expr) -> pl.Expr:
             .when(n == 9).then(code.str.slice(0, 6)))
 
 
-def _typed(part: pl.DataFrame, present) -> pl.DataFrame:
+def _typed(frame: pl.DataFrame, present) -> pl.DataFrame:
     """Each column trimmed once (blank → null) as __raw_<name>, dates parsed as __dt_<name>,
     then typed: the checks and the typed values both read these."""
-    part = part.with_columns(parse.text(f.name).alias(f"__raw_{f.name}") for f in present)
-    part = part.with_columns(parse.parse_datetime(part[f"__raw_{f.name}"]).alias(f"__dt_{f.name}")
-                             for f in present if f.type in ("datetime", "date", "quarter"))
-    return part.with_columns(typed(f) for f in present)
+    frame = frame.with_columns(parse.text(f.name).alias(f"__raw_{f.name}") for f in present)
+    frame = frame.with_columns(parse.parse_datetime(frame[f"__raw_{f.name}"]).alias(f"__dt_{f.name}")
+                               for f in present if f.type in ("datetime", "date", "quarter"))
+    return frame.with_columns(typed(f) for f in present)
 
 
 def _in_case_order(frame: pl.DataFrame) -> pl.DataFrame:
