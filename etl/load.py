@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from etl import case_sync, profiles, transforms
 from etl.identity import hash_key
+from etl.order import is_sorted_by
 from etl.readers import LINE, FileNotLoadable, RawTable, read_file
 from etl.rules import KINDS, Context, reason_zh, validate
 from warehouse import db, marts, schema
@@ -220,10 +221,11 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
     frame = rows.select([c for c in cols if c in table_cols])
     if frame.is_empty():
         return 0, 0
-    # in key order: DuckDB maintains the primary-key index several times faster for sorted
-    # keys than for scattered ones (person keys are hashes, so random)
-    if not _sorted_by(frame, spec.key):
-        frame = frame.sort(list(spec.key))
+    # in key order: DuckDB maintains a primary-key index several times faster for sorted keys
+    # than for scattered ones; a table without one is written in the order that clusters it
+    order = schema.UNKEYED.get(spec.table, spec.key)
+    if not is_sorted_by(frame, order):
+        frame = frame.sort(list(order))
     con.register("_rows", frame.to_arrow())
     try:
         on = " AND ".join(f"t.{k} = r.{k}" for k in spec.key)
@@ -248,6 +250,8 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
                     con.unregister("_log")
         else:
             con.execute(f"INSERT INTO {spec.table} BY NAME SELECT * FROM _rows")
+            if spec.table == "person":
+                _check_key(con, spec)
         if kind == "cases" and ctx.new_case_types is not None and ctx.new_case_types.height:
             con.register("_types", ctx.new_case_types.to_arrow())
             con.execute("INSERT INTO case_type BY NAME SELECT * FROM _types")
@@ -269,6 +273,16 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
     finally:
         con.unregister("_rows")
     return frame.height - updated, updated
+
+
+def _check_key(con, spec) -> None:
+    """A table without a key index (schema.UNKEYED) holds each key the load wrote once;
+    raises, so the load is rolled back, if a write broke that."""
+    keys = ", ".join(spec.key)
+    dup = con.sql(f"SELECT {keys} FROM {spec.table} WHERE ({keys}) IN (SELECT {keys} FROM _rows) "
+                  f"GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchall()
+    if dup:
+        raise duckdb.ConstraintException(f"{spec.table}: key {dup[0]} would be stored twice")
 
 
 @contextlib.contextmanager
@@ -299,11 +313,6 @@ def _alongside(con, sql: str, **frames: pl.DataFrame):
         cur.close()
     if failed:
         raise failed[0]
-
-
-def _sorted_by(frame: pl.DataFrame, key: tuple[str, ...]) -> bool:
-    """Already in key order (single keys only: a composite key is sorted regardless)."""
-    return len(key) == 1 and frame[key[0]].is_sorted()
 
 
 SENSITIVE = {"id_number": transforms.mask_id, "name": transforms.mask_name, "reporter": transforms.mask_name,

@@ -53,24 +53,32 @@ def test_checks_reject_bad_values():
     raise AssertionError("a bad level was accepted")
 
 
-def test_v2_case_event_loses_its_key_and_keeps_its_rows(tmp_path):
-    """v2 → v3: case_event is rebuilt without its PRIMARY KEY, rows and their order kept."""
+def test_v2_big_tables_lose_their_keys_and_keep_their_rows(tmp_path):
+    """v2 → v3: case_event and person are rebuilt without their PRIMARY KEYs, rows kept, in
+    the order that clusters them."""
     path = tmp_path / "v2.duckdb"
     con = duckdb.connect(str(path))
     schema.create(con)
-    con.execute("DROP TABLE case_event")
+    con.execute("DROP TABLE case_event; DROP TABLE person")
     con.execute("CREATE TABLE case_event (case_id VARCHAR NOT NULL, seq INTEGER NOT NULL, step VARCHAR NOT NULL, "
                 "occurred_at TIMESTAMP NOT NULL, unit VARCHAR, outcome VARCHAR, PRIMARY KEY (case_id, seq))")
     con.execute("INSERT INTO case_event VALUES ('E2', 1, 'report', '2026-01-02 08:00', NULL, NULL), "
                 "('E1', 2, 'accept', '2026-01-01 09:00', '街道', NULL), ('E1', 1, 'report', '2026-01-01 08:00', NULL, NULL)")
+    keyed_person = schema.table_statements()["person"].replace(
+        "person_key        VARCHAR NOT NULL,", "person_key        VARCHAR PRIMARY KEY,")
+    assert keyed_person != schema.table_statements()["person"]
+    con.execute(keyed_person)
+    con.execute("INSERT INTO person (person_key, sex, birth_month, residence_type, household_key, area_code) VALUES "
+                "('k1', 'M', '1980-01-01', '户籍', 'h1', '320813002'), ('k2', 'F', '1990-01-01', '流动', 'h2', '320813001')")
     con.execute("DELETE FROM schema_version; INSERT INTO schema_version VALUES (2, now())")
     con.close()
-    assert schema.upgrade(path) == ["case_event"]
+    assert schema.upgrade(path) == ["person", "case_event"]
     con = duckdb.connect(str(path), read_only=True)
     assert schema.current_version(con) == schema.SCHEMA_VERSION == 3
-    assert con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'case_event' "
+    assert con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name IN ('case_event', 'person') "
                    "AND constraint_type = 'PRIMARY KEY'").fetchall() == [(0,)]
     assert con.sql("SELECT case_id, seq, step, unit FROM case_event").fetchall() == [
         ("E1", 1, "report", None), ("E1", 2, "accept", "街道"), ("E2", 1, "report", None)]
+    assert con.sql("SELECT person_key, area_code FROM person").fetchall() == [("k2", "320813001"), ("k1", "320813002")]
     con.close()
     assert schema.upgrade(path) == []  # already current

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 # 2: opinion_case (stage times of warned opinion topics)
-# 3: case_event without its PRIMARY KEY (the loader keeps (case_id, seq) unique)
+# 3: case_event and person without their PRIMARY KEYs (the loader keeps the keys unique)
 SCHEMA_VERSION = 3
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
@@ -41,31 +41,35 @@ def table_statements() -> dict[str, str]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Create the tables schema.sql has and this warehouse lacks, rebuild those whose
-    definition changed in place (see _unkeyed_case_event), record the new version.
+    definition changed in place (see _drop_key), record the new version.
 
     Returns the tables added or rebuilt."""
     have = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
     added = [name for name in table_statements() if name not in have]
     for name in added:
         con.execute(table_statements()[name])
-    if "case_event" not in added and _unkeyed_case_event(con):
-        added.append("case_event")
+    added += [t for t, order in UNKEYED.items() if t not in added and _drop_key(con, t, ", ".join(order))]
     if (current_version(con) or 0) < SCHEMA_VERSION:
         con.execute("INSERT INTO schema_version VALUES (?, ?)", [SCHEMA_VERSION, datetime.now()])
     return added
 
 
-def _unkeyed_case_event(con: duckdb.DuckDBPyConnection) -> bool:
-    """v3: copy case_event into the new, key-less table (DuckDB cannot drop a key in place).
+# v3: big tables whose key the loader keeps instead of an index, with the order that clusters
+# them (rows are written in it: area filters and case look-ups skip row groups)
+UNKEYED = {"person": ("area_code",), "case_event": ("case_id", "seq")}
+
+
+def _drop_key(con: duckdb.DuckDBPyConnection, table: str, order: str) -> bool:
+    """Copy `table` into its new, key-less definition (DuckDB cannot drop a key in place).
     True when it was rebuilt."""
-    keyed = con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'case_event' "
-                    "AND constraint_type = 'PRIMARY KEY'").fetchall()[0][0]
+    keyed = con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = ? "
+                    "AND constraint_type = 'PRIMARY KEY'", params=[table]).fetchall()[0][0]
     if not keyed:
         return False
-    con.execute("ALTER TABLE case_event RENAME TO case_event_v2")
-    con.execute(table_statements()["case_event"])
-    con.execute("INSERT INTO case_event SELECT * FROM case_event_v2 ORDER BY case_id, seq")
-    con.execute("DROP TABLE case_event_v2")
+    con.execute(f"ALTER TABLE {table} RENAME TO {table}_keyed")
+    con.execute(table_statements()[table])
+    con.execute(f"INSERT INTO {table} SELECT * FROM {table}_keyed ORDER BY {order}")
+    con.execute(f"DROP TABLE {table}_keyed")
     return True
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import polars as pl
 
+from etl.order import is_sorted_by
 from etl.readers import LINE
 from etl.rules import parse
 from etl.rules.kinds import KindSpec
@@ -161,12 +162,8 @@ def _in_case_order(frame: pl.DataFrame) -> pl.DataFrame:
     elif frame["__raw_seq"].null_count():
         frame = frame.with_columns(pl.when(pl.col("__raw_seq").is_null()).then(numbered)
                                    .otherwise(pl.col("seq")).alias("seq"))
-    keys = frame.select("case_id", "seq", LINE)
-    if keys.null_count().sum_horizontal()[0] == 0 and keys.height > 1:
-        c, s, n = pl.col("case_id"), pl.col("seq"), pl.col(LINE)
-        after = (c > c.shift(1)) | ((c == c.shift(1)) & ((s > s.shift(1)) | ((s == s.shift(1)) & (n > n.shift(1)))))
-        if keys.select(after.slice(1).all()).item():
-            return frame
+    if is_sorted_by(frame, ("case_id", "seq", LINE)):
+        return frame
     # an unreadable seq last in its case: it is reported, and its neighbours compare as in the file
     return frame.sort("case_id", "seq", LINE, nulls_last=True)
 
