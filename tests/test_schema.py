@@ -82,3 +82,36 @@ def test_v2_big_tables_lose_their_keys_and_keep_their_rows(tmp_path):
     assert con.sql("SELECT person_key, area_code FROM person").fetchall() == [("k2", "320813001"), ("k1", "320813002")]
     con.close()
     assert schema.upgrade(path) == []  # already current
+
+
+def test_app_upgrades_an_older_warehouse_on_first_start(small_db, tmp_path, monkeypatch):
+    """The app opened on a v2 warehouse (keyed big tables) rebuilds it and shows the page."""
+    import shutil
+
+    from tests.apptest import open_page
+
+    old = tmp_path / "v2.duckdb"
+    shutil.copy(small_db, old)
+    con = duckdb.connect(str(old))
+    counts = {}
+    for table, key in (("person", "person_key"), ("case_event", "case_id, seq")):
+        counts[table] = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        keyed = schema.table_statements()[table].replace(f"CREATE TABLE {table} (", f"CREATE TABLE {table}_k (")
+        keyed = keyed.rstrip().removesuffix(");").rstrip() + f",\n    PRIMARY KEY ({key})\n);"
+        con.execute(keyed)
+        con.execute(f"INSERT INTO {table}_k SELECT * FROM {table}; DROP TABLE {table}; "
+                    f"ALTER TABLE {table}_k RENAME TO {table}")
+    con.execute("DELETE FROM schema_version; INSERT INTO schema_version VALUES (2, now())")
+    assert con.sql("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+                   "AND table_name IN ('person', 'case_event')").fetchall() == [(2,)]
+    con.close()
+    monkeypatch.setenv("WAREHOUSE_DB", str(old))
+    assert schema.needs_upgrade(old)
+    at = open_page("home", area="320813", grain="month", period="2026-10")
+    assert not at.exception
+    assert not schema.needs_upgrade(old)
+    con = duckdb.connect(str(old), read_only=True)
+    assert con.sql("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+                   "AND table_name IN ('person', 'case_event')").fetchall() == [(0,)]
+    assert {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in counts} == counts
+    con.close()

@@ -17,9 +17,11 @@ _current: set[str] = set()  # warehouse builds already checked against SCHEMA_VE
 def ensure_warehouse() -> None:
     path = db.db_path()
     if path.exists():
-        if db.version(path) not in _current:  # a warehouse from an older release: add new tables
+        if db.version(path) not in _current:  # a warehouse from an older release: bring it up to date
             try:
-                schema.upgrade(path)
+                if schema.needs_upgrade(path):
+                    with st.spinner(t("app.upgrading")):  # seconds at city scale when tables are rebuilt
+                        schema.upgrade(path)
             except duckdb.Error as e:  # unreadable file: pages report it (the wall keeps its last figures)
                 logging.getLogger(__name__).error("warehouse %s not readable: %s", path, e)
                 return

@@ -73,12 +73,19 @@ def _drop_key(con: duckdb.DuckDBPyConnection, table: str, order: str) -> bool:
     return True
 
 
+def needs_upgrade(path=None) -> bool:
+    """The warehouse file is older than this code."""
+    from warehouse import db
+
+    return (current_version(db.reader(path)) or 0) < SCHEMA_VERSION
+
+
 def upgrade(path=None) -> list[str]:
     """Migrate the warehouse file in place (private copy + atomic swap) when it is older than
     this code; a no-op read otherwise. Returns the tables added or rebuilt."""
     from warehouse import db
 
-    if (current_version(db.reader(path)) or 0) >= SCHEMA_VERSION:
+    if not needs_upgrade(path):
         return []
     with db.writing(path) as con:
         return migrate(con)
