@@ -12,7 +12,6 @@ last, verify/close = first; status = the last step that is not a return or escal
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 STEP_COLUMNS = [("report", "reported_at"), ("accept", "accepted_at"), ("dispatch", "dispatched_at"),
@@ -40,17 +39,6 @@ def append_missing_steps(con, touched: str = "_touched") -> None:
         ANTI JOIN (SELECT DISTINCT case_id, step FROM case_event
                    WHERE case_id IN (SELECT case_id FROM {touched})) e USING (case_id, step)
     """)
-
-
-def check_unique(con, touched: str = "_touched") -> None:
-    """The log's key (case_id, seq) is unique for the touched cases (the table has no key
-    index: see schema.sql); raises, so the load is rolled back, if a write broke that."""
-    dup = con.sql(f"""
-        SELECT case_id, seq FROM case_event WHERE case_id IN (SELECT case_id FROM {touched})
-        GROUP BY case_id, seq HAVING count(*) > 1 LIMIT 1""").fetchall()
-    if dup:
-        raise duckdb.ConstraintException(
-            f"case_event: event {dup[0][1]} of case {dup[0][0]} would be stored twice")
 
 
 def rederive(con, touched: str = "_touched", counts_too: bool = False) -> None:

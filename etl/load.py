@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 from tqdm import tqdm
 
-from etl import case_sync, profiles, transforms
+from etl import case_sync, keys, profiles, transforms
 from etl.identity import hash_key
 from etl.order import is_sorted_by
 from etl.readers import LINE, FileNotLoadable, RawTable, read_file
@@ -250,8 +250,8 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
                     con.unregister("_log")
         else:
             con.execute(f"INSERT INTO {spec.table} BY NAME SELECT * FROM _rows")
-            if spec.table == "person":
-                _check_key(con, spec)
+            if spec.table in schema.UNKEYED:  # a repeat holds a written key (logs were replaced whole)
+                keys.check_unique(con, spec.table, spec.key, keys.written(spec.key))
         if kind == "cases" and ctx.new_case_types is not None and ctx.new_case_types.height:
             con.register("_types", ctx.new_case_types.to_arrow())
             con.execute("INSERT INTO case_type BY NAME SELECT * FROM _types")
@@ -261,28 +261,18 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
                 con.register("_had_log_frame", had_log.to_frame().to_arrow())
                 con.execute("CREATE OR REPLACE TEMP TABLE _had_log AS SELECT case_id FROM _had_log_frame")
                 case_sync.append_missing_steps(con, "_had_log")
-                case_sync.check_unique(con, "_had_log")
+                keys.check_unique(con, "case_event", ("case_id", "seq"),
+                                  "case_id IN (SELECT case_id FROM _had_log)")
                 case_sync.rederive(con, "_had_log")
                 con.execute("DROP TABLE _had_log")
                 con.unregister("_had_log_frame")
         if kind == "case_events":
             con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT case_id FROM _rows")
-            case_sync.check_unique(con)
             case_sync.rederive(con, counts_too=True)
             con.execute("DROP TABLE _touched")
     finally:
         con.unregister("_rows")
     return frame.height - updated, updated
-
-
-def _check_key(con, spec) -> None:
-    """A table without a key index (schema.UNKEYED) holds each key the load wrote once;
-    raises, so the load is rolled back, if a write broke that."""
-    keys = ", ".join(spec.key)
-    dup = con.sql(f"SELECT {keys} FROM {spec.table} WHERE ({keys}) IN (SELECT {keys} FROM _rows) "
-                  f"GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchall()
-    if dup:
-        raise duckdb.ConstraintException(f"{spec.table}: key {dup[0]} would be stored twice")
 
 
 @contextlib.contextmanager

@@ -267,8 +267,7 @@ def test_case_log_key_stays_unique_and_a_broken_write_rolls_back(wh, tmp_path, m
 
 def test_key_check_of_a_table_without_key_index():
     """person has no key index (schema v3): the loader's check after the write is the guard."""
-    from etl.load import _check_key
-    from etl.rules import KINDS
+    from etl import keys
     from warehouse import schema
 
     con = duckdb.connect()
@@ -276,7 +275,7 @@ def test_key_check_of_a_table_without_key_index():
     con.execute("INSERT INTO person (person_key, sex, birth_month, residence_type, household_key, area_code) "
                 "SELECT k, 'M', DATE '1980-01-01', '户籍', k, '320813001' FROM (VALUES ('a'), ('b'), ('b')) v(k)")
     con.execute("CREATE TEMP TABLE _rows AS SELECT 'a' AS person_key")
-    _check_key(con, KINDS["persons"])  # 'a' once: fine
+    keys.check_unique(con, "person", ("person_key",), keys.written(("person_key",)))  # 'a' once: fine
     con.execute("INSERT INTO _rows VALUES ('b')")
     with pytest.raises(duckdb.ConstraintException, match="person: key .*b.* twice"):
-        _check_key(con, KINDS["persons"])
+        keys.check_unique(con, "person", ("person_key",), keys.written(("person_key",)))

@@ -35,7 +35,7 @@ CREATE TABLE grid_staff (
 
 -- One row per actual resident (实有人口).
 -- person_key is unique without a PRIMARY KEY: the loader replaces a file's residents by key
--- and checks the keys it wrote (etl.load). A key index on 3.8 M random hashes cost 3x the
+-- and checks the keys it wrote (etl/keys.py). A key index on 3.8 M random hashes cost 3x the
 -- insert itself (city scale: 14.1 s with it, 4.3 s without).
 CREATE TABLE person (
     person_key        VARCHAR NOT NULL,      -- HMAC-SHA256 of the ID number, hex
@@ -108,7 +108,7 @@ CREATE TABLE cases (
 
 -- The event log behind cases: one row per step taken, returns and escalations included.
 -- (case_id, seq) is unique without a PRIMARY KEY: the loader writes whole logs per case and
--- checks the key of every log it extends or replaces (etl.case_sync.check_unique). A key
+-- checks the key of every log it extends or replaces (etl/keys.py). A key
 -- index cost 5-6x the insert itself (7.45 M events at city scale: 13.1 s with it, 2.3 s without).
 CREATE TABLE case_event (
     case_id      VARCHAR NOT NULL,
