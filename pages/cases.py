@@ -5,6 +5,7 @@ warehouse/caseloop.py through ui.cache.call; this page only lays out and draws.
 """
 
 import math
+from functools import partial
 
 import plotly.express as px
 import plotly.graph_objects as go
@@ -391,5 +392,7 @@ with tab["list"]:
             st.dataframe(rename(view), hide_index=True, placeholder="—", width="stretch", height=420,
                          column_config={t("cl.col.case_id"): CASE_LINK,
                                         t("cl.col.duration_h"): st.column_config.NumberColumn(format="%.1f")})
-            buttons(rows, f"cases_{f.period.key}_p{page}", key="cases")
-            st.caption(t("cl.list.export_note"))
+            # the download holds every case of the selection (scope applied), fetched on click
+            buttons(partial(cl.case_list, f.scope, **sel_ch, sort=sort, descending=desc, limit=None),
+                    f"cases_{f.period.key}", key="cases")
+            st.caption(t("cl.list.export_note", n=fmt.num(n)))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from warehouse import datasets
 from warehouse.db import FULL
-from warehouse.files import to_xlsx
+from warehouse.files import sheet_csv, sheet_xlsx, to_xlsx
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +23,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, YYYY-MM-DD (inclusive)")
     p.add_argument("--format", choices=["csv", "json", "xlsx"], default="csv")
     p.add_argument("--out", help="output file (default: standard output; required for xlsx)")
+    p.add_argument("--lang", choices=["zh", "en", "raw"],
+                   help="headers and values: zh (default for csv/xlsx: Chinese headers and words, "
+                        "units, rounded numbers, title/filter/as-of/source rows), en, or raw "
+                        "(field names and codes, no title rows; the default for json)")
     p.set_defaults(func=run)
 
 
@@ -31,18 +35,40 @@ def run(args: argparse.Namespace) -> int:
         for name, ds in datasets.all_datasets().items():
             print(f"{name:<20} {ds.description}")
         return 0
+    if args.format == "xlsx" and not args.out:
+        print("--format xlsx needs --out FILE", file=sys.stderr)
+        return 2
     df = datasets.get(args.name, FULL, area=args.area, start=args.start, end=args.end, path=args.db)
+    lang = args.lang or ("raw" if args.format == "json" else "zh")
+    if lang == "raw":
+        if args.format == "xlsx":
+            Path(args.out).write_bytes(to_xlsx(df, args.name))
+        elif args.format == "json":
+            _emit(df.write_json(), args.out)
+        else:
+            _emit(df.write_csv(), args.out)
+        return 0
+    sheet = dressed(df, args.name, lang, args.area, args.start, args.end, args.db)
     if args.format == "xlsx":
-        if not args.out:
-            print("--format xlsx needs --out FILE", file=sys.stderr)
-            return 2
-        Path(args.out).write_bytes(to_xlsx(df, args.name))
+        Path(args.out).write_bytes(sheet_xlsx(sheet))
     elif args.format == "json":
-        text = df.write_json()
-        _emit(text, args.out)
+        _emit(sheet.frame.write_json(), args.out)
     else:
-        _emit(df.write_csv(), args.out)
+        data = sheet_csv(sheet)
+        if args.out:
+            Path(args.out).write_bytes(data)
+        else:
+            sys.stdout.buffer.write(data)
     return 0
+
+
+def dressed(df, name: str, lang: str, area: str | None, start: date | None, end: date | None, path=None):
+    """The dataset with its title lines: area (or the whole warehouse), dates, data as-of."""
+    from warehouse import areas, meta
+    from warehouse.export_format import filters_text, present
+
+    area_name = areas.names(path).get(area, area) if area else None
+    return present(df, name, lang, filters_text(area_name, start, end, lang), as_of=meta.data_now(path))
 
 
 def _emit(text: str, out: str | None) -> None:
