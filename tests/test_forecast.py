@@ -1,0 +1,84 @@
+"""Case volume forecasts on the demo: marts, datasets, scope and the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+
+import polars as pl
+
+from warehouse import db
+from warehouse import forecast as wf
+from warehouse.datasets import all_datasets
+from warehouse.db import FULL, Scope
+
+
+def test_periods_are_complete_months_and_iso_weeks():
+    assert wf.period_starts("month", date(2023, 11, 24), date(2024, 2, 1)) == [date(2023, 12, 1), date(2024, 1, 1)]
+    weeks = wf.period_starts("week", date(2026, 11, 4), date(2026, 11, 23))   # Wed → the Mon before 23rd
+    assert weeks == [date(2026, 11, 9), date(2026, 11, 16)]
+    assert wf.period_label("week", date(2026, 11, 16)) == "2026-W47"
+    assert wf.period_label("month", date(2026, 12, 1)) == "2026-12"
+
+
+def test_counts_add_up_to_the_cases_table(small_db):
+    con = db.reader(small_db)
+    long, starts = wf.counts(con, "month")
+    first, end = starts[0], wf.period_end("month", starts[-1])
+    n = con.sql("SELECT count(*) FROM cases WHERE reported_at >= ? AND reported_at < ?",
+                params=[first, end]).fetchall()[0][0]
+    county = long.filter((pl.col("level") == "county") & (pl.col("class") == wf.ALL))
+    assert county["actual"].sum() == n
+    towns = long.filter((pl.col("level") == "town") & (pl.col("class") != wf.ALL))
+    assert towns["actual"].sum() == n
+    # every series has every period, zeros included
+    assert long.group_by("series").len()["len"].unique().to_list() == [len(starts)]
+
+
+def test_marts_hold_forecasts_with_ordered_bands(small_db):
+    t = wf.tables(small_db)
+    fc = t[wf.MART_FORECAST]
+    assert set(fc["freq"].unique()) == {"month", "week"}
+    assert fc.filter(~((pl.col("lo95") <= pl.col("lo80")) & (pl.col("lo80") <= pl.col("point"))
+                       & (pl.col("point") <= pl.col("hi80")) & (pl.col("hi80") <= pl.col("hi95")))).height == 0
+    assert fc["lo95"].min() >= 0
+    # a series that does not beat seasonal naive uses it
+    assert (fc.filter(~pl.col("beats_naive"))["model"] == "snaive").all()
+    assert (fc.filter(pl.col("beats_naive"))["model"] != "snaive").all()
+    # the first forecast period follows the last actual one
+    act = t[wf.MART_ACTUAL]
+    for freq in ("month", "week"):
+        last = act.filter(pl.col("freq") == freq)["period_start"].max()
+        first = fc.filter(pl.col("freq") == freq)["period_start"].min()
+        assert first == wf.period_end(freq, last)
+
+
+def test_datasets_have_the_named_columns(small_db):
+    ds = all_datasets()
+    fc = ds["forecast"].fn(FULL, path=small_db)
+    assert fc.columns == ["series", "period", "point", "lo80", "hi80", "lo95", "hi95", "model"]
+    assert fc.filter(pl.col("series") == "month/320813/全部").height == wf.FREQS["month"]["h"]
+    bt = ds["forecast_backtest"].fn(FULL, path=small_db)
+    assert bt.columns[:5] == ["series", "model", "mase", "coverage_80", "coverage_95"]
+    alls = bt.filter(pl.col("series") == "all")
+    assert {"snaive", "mean", "ets", "theta", "selected"} == set(alls["model"])
+    one = bt.filter(pl.col("series") == "month/320813/全部")
+    assert {"snaive", "mean", "ets", "theta", "selected"} == set(one["model"])
+    # `all` is the mean of the per-series MASE
+    per = bt.filter(~pl.col("series").str.starts_with("all") & (pl.col("model") == "ets"))
+    assert alls.filter(pl.col("model") == "ets")["mase"][0] == per["mase"].mean()
+
+
+def test_town_scope_sees_its_town_only(small_db):
+    town = Scope(("320813103",), name="town")
+    fc = wf.forecasts(town, path=small_db)
+    assert fc.height and fc["area_code"].unique().to_list() == ["320813103"]
+    bt = wf.backtest_table(town, path=small_db)
+    assert bt.filter(pl.col("area_code").is_not_null())["area_code"].unique().to_list() == ["320813103"]
+
+
+def test_export_cli(small_db):
+    out = subprocess.run([sys.executable, "-m", "warehouse", "export", "forecast_backtest", "--db", str(small_db)],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[0].startswith("series,model,mase,coverage_80,coverage_95")
