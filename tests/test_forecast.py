@@ -79,6 +79,6 @@ def test_town_scope_sees_its_town_only(small_db):
 
 
 def test_export_cli(small_db):
-    out = subprocess.run([sys.executable, "-m", "warehouse", "export", "forecast_backtest", "--db", str(small_db)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-m", "warehouse", "export", "forecast_backtest", "--db", str(small_db),
+                          "--lang", "raw"], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[0].startswith("series,model,mase,coverage_80,coverage_95")
