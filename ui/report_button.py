@@ -26,6 +26,6 @@ def report_download(f: Filters) -> None:
     cols = st.columns([1, 1, 4])
     for col, fmt in zip(cols, ("pdf", "docx")):
         col.download_button(t("report.download", fmt=fmt.upper()),
-                            partial(report.generate, f.scope, area, month, fmt),
+                            partial(report.generate, f.scope, area, month, fmt, partial=True),  # a running month says so
                             f"治安形势分析_{area}_{month}.{fmt}", MIME[fmt], key=f"report_{fmt}",
                             on_click="ignore", icon=":material/description:")

@@ -18,10 +18,11 @@ _font = {}
 
 def _prop() -> font_manager.FontProperties:
     if "p" not in _font:
-        path = fonts.sans()
-        font_manager.fontManager.addfont(str(path))
-        _font["p"] = font_manager.FontProperties(fname=str(path))
-        plt.rcParams["font.family"] = _font["p"].get_name()
+        f = fonts.sans()
+        font_manager.fontManager.addfont(str(f.path))  # registers every face of a .ttc
+        family = f.name if f.path.suffix.lower() == ".ttc" else font_manager.FontProperties(fname=str(f.path)).get_name()
+        _font["p"] = font_manager.FontProperties(family=family)
+        plt.rcParams["font.family"] = family  # the SC face, not the collection's first (JP)
         plt.rcParams["axes.unicode_minus"] = False
     return _font["p"]
 
@@ -35,12 +36,13 @@ def _png(fig) -> bytes:
 
 def trend_chart(df: pl.DataFrame) -> bytes:
     _prop()
-    fig, ax = plt.subplots(figsize=(7.5, 2.8))
+    fig, ax = plt.subplots(figsize=(7.5, 2.3))
     x = [f"{d.year % 100:02d}/{d.month}" for d in df["month"]]
     ax.plot(x, df["cases"], marker="o", color="#1f4e79", label="全部事件")
     ax.plot(x, df["disputes"], marker="s", color="#c0392b", label="矛盾纠纷")
     ax.plot(x, df["public_security"], marker="^", color="#7f8c8d", label="治安隐患")
     ax.set_ylabel("件")
+    ax.set_ylim(bottom=0)  # counts from zero: a truncated axis makes small moves look large
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.5, 1.18), fontsize=8)
@@ -51,7 +53,7 @@ def trend_chart(df: pl.DataFrame) -> bytes:
 def child_bar(df: pl.DataFrame, title: str) -> bytes:
     _prop()
     df = df.sort("current", descending=True)
-    fig, ax = plt.subplots(figsize=(7.5, 2.8))
+    fig, ax = plt.subplots(figsize=(7.5, 2.3))
     idx = range(df.height)
     ax.bar([i - 0.2 for i in idx], df["previous"].fill_null(0), width=0.4, color="#bdc3c7", label="上月")
     ax.bar([i + 0.2 for i in idx], df["current"].fill_null(0), width=0.4, color="#1f4e79", label="本月")
@@ -60,5 +62,6 @@ def child_bar(df: pl.DataFrame, title: str) -> bytes:
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8)
+    ax.set_ylim(bottom=0)
     ax.set_title(title, fontsize=10)
     return _png(fig)
