@@ -74,7 +74,7 @@ def test_v2_big_tables_lose_their_keys_and_keep_their_rows(tmp_path):
     con.close()
     assert schema.upgrade(path) == ["person", "case_event"]
     con = duckdb.connect(str(path), read_only=True)
-    assert schema.current_version(con) == schema.SCHEMA_VERSION == 3
+    assert schema.current_version(con) == schema.SCHEMA_VERSION
     assert con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name IN ('case_event', 'person') "
                    "AND constraint_type = 'PRIMARY KEY'").fetchall() == [(0,)]
     assert con.sql("SELECT case_id, seq, step, unit FROM case_event").fetchall() == [

@@ -22,6 +22,7 @@ PAGES = [
     PageSpec("cases", "pages/cases.py", ":material/sync_alt:", "analysis"),
     PageSpec("risk", "pages/risk.py", ":material/warning:", "analysis"),
     PageSpec("ssra", "pages/ssra.py", ":material/gavel:", "analysis"),
+    PageSpec("petition", "pages/petition.py", ":material/record_voice_over:", "analysis"),
     PageSpec("opinion", "pages/opinion.py", ":material/forum:", "analysis"),
     PageSpec("population", "pages/population.py", ":material/groups:", "analysis"),
     PageSpec("data", "pages/data.py", ":material/database:", "data"),

@@ -26,6 +26,13 @@ RESPONDED_12345 = "(accepted_at IS NOT NULL AND accepted_at <= reported_at + INT
 SOLVED = "(citizen_resolved)"
 HOTLINE_12345 = "(source_channel = '12345')"
 PETITION = "(source_channel = '信访')"
+# 信访 register (table petition; warehouse/petition.py): 越级上访 went above the county,
+# 进京非正常上访 an irregular petition in Beijing, and a repeat petition is one whose petitioner
+# had another received in the 365 days before it (the petition row must be aliased x).
+BEYOND_COUNTY = "(level_reached <> '县内')"
+BEIJING_IRREGULAR = "(level_reached = '进京' AND irregular)"
+REPEAT_PETITION = ("(EXISTS (SELECT 1 FROM petition e WHERE e.petitioner_key = x.petitioner_key"
+                   " AND e.received_at < x.received_at AND e.received_at >= x.received_at - INTERVAL 365 DAY))")
 # 网格服务满意率: 满意 + 基本满意 among survey respondents who answered the question
 GRID_SATISFIED = "(grid_satisfaction IN ('满意', '基本满意'))"
 # 群众安全感: 安全 + 基本安全 among survey respondents who answered the question

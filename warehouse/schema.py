@@ -11,12 +11,14 @@ import duckdb
 
 # 2: opinion_case (stage times of warned opinion topics)
 # 3: case_event and person without their PRIMARY KEYs (the loader keeps the keys unique)
-SCHEMA_VERSION = 3
+# 4: petition and key_petitioner (the 信访 register)
+SCHEMA_VERSION = 4
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 TABLES = (
     "schema_version", "area", "grid_staff", "person", "case_type", "cases", "case_event",
-    "opinion_post", "opinion_case", "ssra", "survey_response", "etl_run", "quarantine",
+    "opinion_post", "opinion_case", "ssra", "survey_response", "petition", "key_petitioner", "etl_run",
+    "quarantine",
 )
 
 

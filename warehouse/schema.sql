@@ -190,6 +190,36 @@ CREATE TABLE survey_response (
     grid_satisfaction  VARCHAR CHECK (grid_satisfaction IN ('满意', '基本满意', '不满意'))
 );
 
+-- 信访 register: one row per petition item (信访事项) as the 信访 system records it. A petition
+-- that became a case links to it (case_id); the petitioner is a keyed hash of the ID number
+-- (repeat petitions are counted by it, never shown). settled_at is when the item was closed
+-- with an outcome (NULL while 办理中 / 正在化解), so a week's backlog is arithmetic on two dates.
+CREATE TABLE petition (
+    petition_id     VARCHAR PRIMARY KEY,
+    case_id         VARCHAR,
+    area_code       VARCHAR NOT NULL,      -- grid (or the village / town named) of the matter
+    petitioner_key  VARCHAR,               -- HMAC of the petitioner's ID number
+    received_at     TIMESTAMP NOT NULL,    -- 登记受理
+    form            VARCHAR CHECK (form IN ('来信', '来访', '网上信访', '电话')),
+    issue_type      VARCHAR NOT NULL,      -- 征地拆迁, 劳动社保, 涉军, 企业改制, …
+    level_reached   VARCHAR NOT NULL CHECK (level_reached IN ('县内', '赴市', '赴省', '进京')),
+    irregular       BOOLEAN NOT NULL DEFAULT FALSE,   -- 非正常上访
+    collective      BOOLEAN NOT NULL DEFAULT FALSE,   -- 集体访 (five people or more)
+    status          VARCHAR NOT NULL CHECK (status IN
+                      ('办理中', '正在化解', '已化解', '息诉罢访', '三级终结', '引导诉讼', '移交', '无法化解')),
+    settled_at      TIMESTAMP CHECK (settled_at >= received_at),
+    CHECK ((settled_at IS NULL) = (status IN ('办理中', '正在化解')))
+);
+
+-- 重点信访稳控人员: one row per key petitioner under watch (aggregates only leave the warehouse).
+CREATE TABLE key_petitioner (
+    petitioner_key  VARCHAR PRIMARY KEY,
+    area_code       VARCHAR NOT NULL,
+    issue_type      VARCHAR NOT NULL,
+    listed_at       DATE NOT NULL,
+    control_status  VARCHAR NOT NULL CHECK (control_status IN ('稳控中', '已化解', '息诉罢访', '三级终结'))
+);
+
 -- One row per load or build run.
 CREATE TABLE etl_run (
     run_id            VARCHAR PRIMARY KEY,

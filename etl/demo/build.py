@@ -23,6 +23,7 @@ from tqdm import tqdm
 from etl.demo.cases import as_of_now, build_cases
 from etl.demo.geography import build_areas
 from etl.demo.opinion import build_opinion_cases, build_posts
+from etl.demo.petitions import build_petitions
 from etl.demo.population import build_persons, build_staff
 from etl.demo.registers import build_ssra, build_surveys
 from etl.identity import hash_key
@@ -34,10 +35,10 @@ SCALES = ("small", "county", "city")
 CITY_COUNTIES = [("320813", None)] + [(f"32088{i}", f"演示{n}区") for i, n in
                                       zip(range(1, 10), "一二三四五六七八九")]
 TABLE_ORDER = ["area", "grid_staff", "person", "case_type", "cases", "case_event",
-               "opinion_post", "opinion_case", "ssra", "survey_response"]
+               "opinion_post", "opinion_case", "ssra", "survey_response", "petition", "key_petitioner"]
 DOMAIN_OF = {"area": "areas", "grid_staff": "areas", "person": "population", "case_type": "cases",
              "cases": "cases", "case_event": "cases", "opinion_post": "opinion", "opinion_case": "opinion", "ssra": "ssra",
-             "survey_response": "surveys"}
+             "survey_response": "surveys", "petition": "petitions", "key_petitioner": "petitions"}
 
 
 def load_assumptions() -> dict:
@@ -70,10 +71,13 @@ def generate_county(cfg: dict, seed: int, now: datetime, key: bytes, county_code
     step()
     ssra = build_ssra(areas, cfg, now, rng)
     surveys = build_surveys(areas, persons, cfg, now, rng)
+    # own random stream, like the opinion records: every other table's draws stay as they were
+    petition, key_pet = build_petitions(cases, persons, cfg, now, np.random.default_rng([seed, int(county_code), 3]))
     step()
     return DemoCounty({"area": areas, "grid_staff": staff, "person": persons,
                        "case_type": case_type, "cases": cases, "case_event": events,
-                       "opinion_post": posts, "opinion_case": opinion_cases, "ssra": ssra, "survey_response": surveys}, ids)
+                       "opinion_post": posts, "opinion_case": opinion_cases, "ssra": ssra, "survey_response": surveys,
+                       "petition": petition, "key_petitioner": key_pet}, ids)
 
 
 def scaled_config(scale: str) -> dict:
