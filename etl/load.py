@@ -27,11 +27,12 @@ import duckdb
 import polars as pl
 from tqdm import tqdm
 
-from etl import case_sync, keys, profiles, transforms
+from etl import area_names, case_sync, keys, profiles, transforms
 from etl.identity import hash_key
 from etl.order import is_sorted_by
 from etl.readers import LINE, FileNotLoadable, RawTable, read_file
 from etl.rules import KINDS, Context, reason_zh, validate
+from etl.rules.engine import RSEP, SEP
 from warehouse import db, marts, schema
 
 PROGRESS_BYTES = 20_000_000  # show a progress bar from this file size up
@@ -105,15 +106,18 @@ def _one_writer(live: Path):
 
 
 def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str | None = None,
-              now: datetime | None = None, progress: bool | None = None) -> LoadResult:
-    """Load one file of `kind` into the warehouse at `path`; never raises for bad input."""
+              now: datetime | None = None, progress: bool | None = None,
+              mapping: dict[str, str] | None = None, save_as: str | None = None) -> LoadResult:
+    """Load one file of `kind` into the warehouse at `path`; never raises for bad input.
+    `mapping` (field → header) overrides the automatic header mapping; `save_as` saves the
+    mapping used as a named profile in profiles.profile_dir(path)."""
     live = db.db_path(path)
     live.parent.mkdir(parents=True, exist_ok=True)
     with _one_writer(live):
-        return _load_file(file, kind, live, profile, sheet, now, progress)
+        return _load_file(file, kind, live, profile, sheet, now, progress, mapping, save_as)
 
 
-def _load_file(file, kind, path, profile, sheet, now, progress) -> LoadResult:
+def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, save_as=None) -> LoadResult:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     file = Path(file)
@@ -126,20 +130,23 @@ def _load_file(file, kind, path, profile, sheet, now, progress) -> LoadResult:
     try:
         if not file.exists():
             raise FileNotLoadable(f"no such file: {file}")
+        user_dir = profiles.profile_dir(live)
         lap = _Lap(res)
         with ThreadPoolExecutor(1) as pool:  # hashing releases the GIL: it overlaps the read
             hashing = pool.submit(sha256_of, file)
             try:
-                raw = read_file(file, sheet=sheet, known=profiles.known_headers(kind))
+                raw = read_file(file, sheet=sheet, known=profiles.known_headers(kind, user_dir))
             finally:
                 res.sha256 = hashing.result()
         lap("read")
         bar.update()
         bar.update()
-        prof = profiles.pick(kind, raw.frame.columns, profile)
+        res.rows_read = raw.frame.height  # counted even when the file is refused below
+        prof = profiles.pick(kind, raw.frame.columns, profile, mapping, user_dir)
         res.profile = prof.name
         mapped = profiles.apply(prof, raw.frame)
-        res.rows_read = mapped.height
+        if save_as:
+            profiles.save(prof, raw.frame.columns, save_as, user_dir)
         lap("map")
         with db.writing(live) as con:
             lap("copy")
@@ -148,11 +155,12 @@ def _load_file(file, kind, path, profile, sheet, now, progress) -> LoadResult:
                 _record_run(con, res, started, t0)
                 return res
             ctx = _context(con, kind, now)
+            mapped = area_names.resolve(mapped, con.sql("SELECT code, name, level, parent_code FROM area").pl())
             checked = validate(mapped, KINDS[kind], ctx)
             lap("validate")
             bar.update()
             rows, more_bad = transforms.TRANSFORMS[kind](checked.good, ctx)
-            bad = pl.concat([checked.bad, more_bad])
+            bad = pl.concat([checked.bad, more_bad], how="diagonal_relaxed")
             lap("transform")
             bar.update()
             res.loaded, res.updated = _write(con, kind, rows, ctx)
@@ -322,13 +330,25 @@ def _quarantine(con, res: LoadResult, raw: RawTable, bad: pl.DataFrame, now: dat
         LINE, pl.struct(originals).struct.json_encode().alias("raw_row"))
     q = (bad.join(raw_json, on=LINE, how="left").sort(LINE).select(
         pl.lit(res.run_id).alias("run_id"), pl.lit(res.file).alias("file_name"),
-        pl.col(LINE).alias("line_no"), "column_name", "reason_key",
-        pl.col("reason_key").replace_strict({k: reason_zh(k) for k in bad["reason_key"].unique()},
-                                            return_dtype=pl.Utf8).alias("reason_zh"),
+        pl.col(LINE).alias("line_no"), "column_name", "reason_key", reasons_zh(bad).alias("reason_zh"),
         pl.col("raw_row").fill_null("{}"), pl.lit(now).alias("created_at")))
     con.register("_q", q.to_arrow())
     con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _q")
     con.unregister("_q")
+
+
+def reasons_zh(bad: pl.DataFrame) -> pl.Expr:
+    """Every reason of a row in Chinese, each with its column: 日期无法识别（reported_at）；…"""
+    if "reasons" not in bad.columns:
+        return pl.col("reason_key").replace_strict({k: reason_zh(k) for k in bad["reason_key"].unique()},
+                                                   return_dtype=pl.Utf8)
+    listed = pl.coalesce("reasons", pl.col("reason_key") + pl.lit(SEP) + pl.col("column_name").fill_null(""))
+    keys = {k.split(SEP)[0] for v in bad["reasons"].drop_nulls() for k in v.split(RSEP)} | set(bad["reason_key"])
+    zh = {k: reason_zh(k) for k in keys}
+    return listed.str.split(RSEP).list.eval(
+        pl.element().str.split(SEP).list.first().replace_strict(zh, default=pl.element(), return_dtype=pl.Utf8)
+        + pl.lit("（") + pl.element().str.split(SEP).list.get(1, null_on_oob=True).fill_null("") + pl.lit("）")
+    ).list.join("；")
 
 
 def _describe(raw: RawTable, prof) -> str:

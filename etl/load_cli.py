@@ -21,17 +21,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", help="warehouse file (default $WAREHOUSE_DB or data/warehouse.duckdb); "
                                 "created with the schema if missing")
     p.add_argument("--profile", help="mapping profile name (default: best header match for the kind)")
+    p.add_argument("--map", dest="mapping", metavar="表头=字段,...",
+                   help="map the file's headers to fields by hand, e.g. --map 工单编号=case_id,事件类型=case_type "
+                        "(wins over the automatic mapping, field by field)")
+    p.add_argument("--save-profile", metavar="NAME",
+                   help="save the mapping used as profile NAME in the profile directory "
+                        "($ETL_PROFILE_DIR or profiles/ beside the warehouse), for --profile NAME next time")
     p.add_argument("--sheet", help="XLSX sheet name or 1-based number (default: the first)")
     p.add_argument("--json", action="store_true", help="print one JSON summary per file")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from etl import profiles
     from etl.load import load_file
 
+    try:
+        mapping = profiles.parse_map(args.mapping, args.kind)
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return 2
     worst = 0
     for f in args.files:
-        res = load_file(f, args.kind, args.db, profile=args.profile, sheet=args.sheet)
+        res = load_file(f, args.kind, args.db, profile=args.profile, sheet=args.sheet,
+                        mapping=mapping, save_as=args.save_profile)
         worst = max(worst, res.exit_code)
         if args.json:
             print(json.dumps({"file": res.file, "sha256": res.sha256, "rows_read": res.rows_read,

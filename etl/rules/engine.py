@@ -1,7 +1,8 @@
 """Vectorised validation: every check is a boolean polars expression over whole columns.
 
-A row fails on its first failing check (in field order); it then goes to quarantine with
-that column and reason. Good rows come back typed, with the file's line numbers kept.
+A row that fails goes to quarantine with every reason it fails for (`reasons`, in field
+order), so a clerk fixes a file in one round; its first reason is its `reason_key`, by which
+the load counts it. Good rows come back typed, with the file's line numbers kept.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import polars as pl
 from etl.order import is_sorted_by
 from etl.readers import LINE
 from etl.rules import parse
-from etl.rules.kinds import KindSpec
+from etl.rules.kinds import VALUES, KindSpec
 
 REASON = "__reason"
+AREA_REASON, AREA_COLUMN = "__area_reason", "__area_column"  # set by etl.area_names.resolve
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = dict(enumerate("10X98765432"))
-SEP = "\x1f"
+SEP = "\x1f"   # reason<SEP>column
+RSEP = "\x1e"  # between a row's reasons
 
 
 @dataclass
@@ -34,7 +37,7 @@ class Context:
 @dataclass
 class Validated:
     good: pl.DataFrame   # typed columns named like the spec's fields, plus __line
-    bad: pl.DataFrame    # __line, column_name, reason_key
+    bad: pl.DataFrame    # __line, column_name (all failing), reason_key (the first), reasons (all)
 
 
 def typed(f) -> pl.Expr:
@@ -43,6 +46,8 @@ def typed(f) -> pl.Expr:
     c, t = f.name, pl.col(f"__raw_{f.name}")
     if f.type == "datetime":
         return pl.col(f"__dt_{c}").alias(c)
+    if f.type == "deadline":  # a date, or a duration from the report time ("5个工作日")
+        return parse.deadline(t, pl.col(f"__dt_{c}"), pl.col("__dt_reported_at")).alias(c)
     if f.type == "date":
         return pl.col(f"__dt_{c}").dt.date().alias(c)
     if f.type == "quarter":
@@ -57,7 +62,7 @@ def typed(f) -> pl.Expr:
     return t.alias(c)
 
 
-PARSE_REASON = {"datetime": "bad_date", "date": "bad_date", "quarter": "bad_date", "int": "bad_number",
+PARSE_REASON = {"datetime": "bad_date", "deadline": "bad_date", "date": "bad_date", "quarter": "bad_date", "int": "bad_number",
                 "float": "bad_number", "bool": "bad_bool", "enum": "bad_value"}
 
 
@@ -82,8 +87,9 @@ def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[tuple[pl.Exp
     counts as passing)."""
     out: list[tuple[pl.Expr, str]] = []
 
-    def flag(cond: pl.Expr, reason: str, column: str):
-        out.append((cond, f"{reason}{SEP}{column}"))
+    def flag(cond: pl.Expr, reason: str, column: str | pl.Expr):
+        out.append((cond, f"{reason}{SEP}{column}" if isinstance(column, str)
+                    else pl.lit(reason + SEP) + column))
 
     now = pl.lit(ctx.now)
     for f in spec.fields:
@@ -91,8 +97,13 @@ def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[tuple[pl.Exp
             continue
         c, text = pl.col(f.name), pl.col(f"__raw_{f.name}")
         if f.required:
-            flag(text.is_null(), "missing_value", f.name)
-        if f.type in PARSE_REASON:
+            unresolved = pl.col(AREA_REASON).is_not_null() if f.type == "area" and AREA_REASON in raw.columns \
+                else pl.lit(False)
+            flag(text.is_null() & ~unresolved, "missing_value", f.name)
+        if f.type == "deadline":  # a duration is not a bad date (only unusable if the start is)
+            flag(text.is_not_null() & pl.col(f"__dt_{f.name}").is_null() & ~parse.is_duration(text),
+                 "bad_date", f.name)
+        elif f.type in PARSE_REASON:
             flag(text.is_not_null() & c.is_null(), PARSE_REASON[f.type], f.name)
         if f.type == "id":
             for cond, reason in id_problems(f.name):
@@ -109,6 +120,9 @@ def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[tuple[pl.Exp
                  "bad_area_code", f.name)
             if spec.kind != "areas":
                 flag(c.is_not_null() & ~c.is_in(ctx.area_codes.implode()), "unknown_area", f.name)
+    if AREA_REASON in raw.columns:  # town/village named but not found once (etl.area_names)
+        for reason in ("unknown_area_name", "ambiguous_area"):
+            flag(pl.col(AREA_REASON) == reason, reason, pl.col(AREA_COLUMN))
     if spec.kind == "areas" and "code" in raw.columns:
         parent = (pl.coalesce(pl.col("parent_code"), _parent_of(pl.col("code")))
                   if "parent_code" in raw.columns else _parent_of(pl.col("code")))
@@ -146,10 +160,20 @@ def _parent_of(code: pl.Expr) -> pl.Expr:
 def _typed(frame: pl.DataFrame, present) -> pl.DataFrame:
     """Each column trimmed once (blank → null) as __raw_<name>, dates parsed as __dt_<name>,
     then typed: the checks and the typed values both read these."""
-    frame = frame.with_columns(parse.text(f.name).alias(f"__raw_{f.name}") for f in present)
+    frame = frame.with_columns(_blank_as_null(parse.text(f.name), f.name).alias(f"__raw_{f.name}")
+                               for f in present)
     frame = frame.with_columns(parse.parse_datetime(frame[f"__raw_{f.name}"]).alias(f"__dt_{f.name}")
-                               for f in present if f.type in ("datetime", "date", "quarter"))
+                               for f in present if f.type in ("datetime", "date", "quarter", "deadline"))
     return frame.with_columns(typed(f) for f in present)
+
+
+BLANK = {f: tuple(str(w) for w in words) for f, words in VALUES["blank"].items()}
+
+
+def _blank_as_null(text: pl.Expr, name: str) -> pl.Expr:
+    """Words that mean "not given" for this field (未评价, 未回访 …: etl/rules/values.yaml)."""
+    words = BLANK.get(name)
+    return pl.when(~text.is_in(list(words))).then(text) if words else text
 
 
 def _in_case_order(frame: pl.DataFrame) -> pl.DataFrame:
@@ -171,7 +195,8 @@ def _in_case_order(frame: pl.DataFrame) -> pl.DataFrame:
 def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
     """raw: text columns already named by field (see etl.profiles) plus __line."""
     present = [f for f in spec.fields if f.name in raw.columns]
-    frame = _typed(raw.select(LINE, *[f.name for f in present]), present)
+    extra = [c for c in (AREA_REASON, AREA_COLUMN) if c in raw.columns]
+    frame = _typed(raw.select(LINE, *[f.name for f in present], *extra), present)
     if spec.kind == "case_events":
         frame = _in_case_order(frame)
     # Every check as a boolean column over the whole frame (duplicate and order checks need
@@ -182,15 +207,20 @@ def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
     frame = frame.with_columns(cond.fill_null(False).alias(n) for (cond, _), n in zip(found, flags))
     failing = pl.any_horizontal(flags) if flags else pl.lit(False)
     frame = frame.with_columns(failing.alias(REASON))
-    reason = (pl.coalesce([pl.when(pl.col(n)).then(pl.lit(label)) for n, (_, label) in zip(flags, found)])
-              if flags else pl.lit(None, pl.Utf8))
-    bad = frame.filter(pl.col(REASON)).select(
-        LINE, reason.str.split_exact(SEP, 1).struct.rename_fields(["reason_key", "column_name"]).alias(REASON)
-    ).unnest(REASON)
+    labels = [pl.when(pl.col(n)).then(label if isinstance(label, pl.Expr) else pl.lit(label))
+              for n, (_, label) in zip(flags, found)]
+    every = pl.concat_list(labels).list.drop_nulls() if flags else pl.lit([], pl.List(pl.Utf8))
+    bad = frame.filter(pl.col(REASON)).select(LINE, every.alias("reasons"))
+    first = pl.col("reasons").list.first().str.split_exact(SEP, 1).struct.rename_fields(["reason_key", "column_name"])
+    bad = bad.with_columns(first.alias(REASON)).unnest(REASON)
+    bad = bad.with_columns(
+        pl.col("reasons").list.eval(pl.element().str.split(SEP).list.get(1)).list.unique(maintain_order=True)
+        .list.join(", ").alias("column_name"),
+        pl.col("reasons").list.join(RSEP).alias("reasons"))
     names = [f.name for f in present]
     if spec.kind == "case_events" and "seq" not in names:  # numbered above from the file order
         names.append("seq")
     good = frame.filter(~pl.col(REASON)).select(LINE, *names)
     if spec.kind == "case_events":
         good = good.sort(LINE)
-    return Validated(good, bad.select(LINE, "column_name", "reason_key"))
+    return Validated(good, bad.select(LINE, "column_name", "reason_key", "reasons"))

@@ -8,17 +8,22 @@ author (→ author_hash). Profiles (etl/profiles/*.yaml) map a file's headers on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from warehouse import yamlfile
 
 GRID, VILLAGE, TOWN, COUNTY = 15, 12, 9, 6
+# synonym tables kept as data (etl/rules/values.yaml): a county's words are added there
+VALUES = yamlfile.read(Path(__file__).with_name("values.yaml"))
 
 
 def _syn(**groups: list[str]) -> dict[str, str]:
     """canonical=[synonyms] → {synonym: canonical}, the canonical value included."""
     out = {}
     for canon, words in groups.items():
-        out[canon] = canon
+        out[str(canon)] = str(canon)
         for w in words:
-            out[w] = canon
+            out[str(w)] = str(canon)
     return out
 
 
@@ -29,10 +34,8 @@ ROLES = _syn(grid_worker=["网格员", "专职网格员"], grid_volunteer=["网�
              floating_warden=["流动人口协管员", "流管员"], mediator=["调解员", "人民调解员"])
 SEX = _syn(M=["男", "男性", "1"], F=["女", "女性", "2"])
 RESIDENCE = _syn(**{"户籍": ["户籍人口", "常住户籍"], "流动": ["流动人口", "外来人口"], "境外": ["境外人员", "外籍"]})
-CHANNELS = _syn(**{"网格员巡查": ["网格员上报", "网格巡查", "网格员"], "12345": ["12345热线", "12345工单", "市民热线"],
-                   "110联动": ["110", "非警务警情", "110非警务"], "信访": ["来信", "网上信访"], "来访": ["走访", "群众来访"],
-                   "视频巡查": ["视频监控", "雪亮工程"], "网络": ["网络舆情", "网上"]})
-SATISFACTION = _syn(**{"满意": ["非常满意"], "基本满意": ["比较满意", "一般"], "不满意": ["很不满意", "不太满意"]})
+CHANNELS = _syn(**VALUES["channels"])
+SATISFACTION = _syn(**VALUES["satisfaction"])
 RESOLVED_LEVEL = _syn(village=["村级", "村", "社区", "村（社区）"], town=["镇级", "镇", "街道", "镇（街道）"],
                       county=["县级", "区级", "县", "区"])
 STEPS = _syn(report=["上报", "发现上报", "登记"], accept=["受理", "统一受理"], dispatch=["派遣", "指挥派遣", "分流交办", "交办"],
@@ -47,7 +50,7 @@ DECISION = _syn(**{"实施": ["准予实施"], "暂缓": ["暂缓实施"], "不�
 @dataclass(frozen=True)
 class Field:
     name: str
-    type: str = "text"          # text datetime date int float bool enum area id
+    type: str = "text"          # text datetime date deadline int float bool enum area id
     required: bool = False
     values: dict | None = None  # enum synonyms → canonical
     min: float | None = None
@@ -98,10 +101,12 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
         file_key=("id_number",)),
     KindSpec("cases", "cases", "cases", ("case_id",), (
         F("case_id", required=True), F("case_type", required=True), F("category"),
-        F("source_channel", "enum", True, values=CHANNELS), F("area_code", "area", True, levels=(GRID,)),
+        # a grid where known; else the village or town the row names (etl.area_names)
+        F("source_channel", "enum", True, values=CHANNELS), F("area_code", "area", True, levels=(TOWN, VILLAGE, GRID)),
+        F("town_name"), F("village_name"),
         F("lon", "float", min=-180, max=180), F("lat", "float", min=-90, max=90), F("description"),
         F("reporter"), F("phone"), F("reported_at", "datetime", True, past=True),
-        *[F(c, "datetime", past=True) for c in CASE_STEPS[1:]], F("deadline_at", "datetime"),
+        *[F(c, "datetime", past=True) for c in CASE_STEPS[1:]], F("deadline_at", "deadline"),
         F("responsible_unit"), F("resolved_level", "enum", values=RESOLVED_LEVEL),
         F("returned_count", "int", min=0), F("escalated", "bool"),
         F("satisfaction", "enum", values=SATISFACTION), F("citizen_resolved", "bool"),

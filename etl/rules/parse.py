@@ -6,11 +6,15 @@ from datetime import datetime
 
 import polars as pl
 
+from etl.rules.kinds import VALUES
+
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
                     "%Y-%m-%d", "%Y%m%d")
 EXCEL_EPOCH = datetime(1899, 12, 30)
-TRUE_WORDS = ("是", "是的", "有", "Y", "YES", "1", "TRUE", "T", "√", "✓", "✔")
-FALSE_WORDS = ("否", "无", "不是", "N", "NO", "0", "FALSE", "F", "×", "✗", "")
+TRUE_WORDS = tuple(str(w).upper() for w in VALUES["true_words"])    # etl/rules/values.yaml
+FALSE_WORDS = tuple(str(w).upper() for w in VALUES["false_words"])
+DURATION_UNITS = {str(w): unit for unit, words in VALUES["duration_units"].items() for w in words}
+LOCAL_TZ = "Asia/Shanghai"  # timestamps with a UTC offset are stored as this local time
 
 
 def text(col: str) -> pl.Expr:
@@ -57,9 +61,49 @@ def _iso_fraction(t: pl.Series) -> pl.Series:
                      ).to_series()
 
 
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def _with_offset(t: pl.Series) -> pl.Series:
+    """ISO-8601 with a UTC offset (2024-03-05T08:05:00+08:00, …Z, +0800) → the same instant as
+    naive local time (Asia/Shanghai), as every other timestamp in the warehouse is stored."""
+    n = (t.str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d{2})(\d{2})$", "$1:$2")
+         .str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]", "${1}T"))
+    has = pl.lit(t).str.contains(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}.*" + _OFFSET)
+    parsed = [n.str.to_datetime(f, strict=False, time_unit="us")
+              .dt.convert_time_zone(LOCAL_TZ).dt.replace_time_zone(None)
+              for f in ("%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z")]
+    return pl.select(pl.when(has).then(pl.coalesce(*[pl.lit(p) for p in parsed]))).to_series()
+
+
+def duration_hours(text_: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """A time limit written as a duration ("5个工作日", "3天", "24小时", "72h") → (hours,
+    working days); each null where the text is not that kind of duration."""
+    m = text_.str.extract_groups(r"^(\d+(?:\.\d+)?)\s*(\D+)$")
+    n, unit = m.struct.field("1").cast(pl.Float64, strict=False), m.struct.field("2").str.strip_chars()
+    kind = unit.replace_strict(DURATION_UNITS, default=None, return_dtype=pl.Utf8)
+    hours = pl.when(kind == "hours").then(n).when(kind == "days").then(n * 24)
+    return hours, pl.when(kind == "workdays").then(n.round(0).cast(pl.Int32))
+
+
+def is_duration(text_: pl.Expr) -> pl.Expr:
+    hours, workdays = duration_hours(text_)
+    return hours.is_not_null() | workdays.is_not_null()
+
+
+def deadline(raw: pl.Expr, parsed: pl.Expr, start: pl.Expr) -> pl.Expr:
+    """Deadline as a date/time, or as a duration from `start` (the report time): working days
+    move the date over weekends and keep the time of day."""
+    hours, workdays = duration_hours(raw)
+    by_workdays = (start.dt.date().dt.add_business_days(workdays, roll="forward").cast(pl.Datetime("us"))
+                   + (start - start.dt.truncate("1d")))
+    return pl.coalesce(parsed, start + pl.duration(minutes=(hours * 60).round(0).cast(pl.Int64)), by_workdays)
+
+
 def parse_datetime(s: pl.Series) -> pl.Series:
     """Text → datetime: 2024-03-05 08:05[:01[.123]], 2024/3/5 8:05, 2024年3月5日 [8时5分],
-    2024.3.5, 20240305, ISO with T, or an Excel serial day number (45356.34); else null.
+    2024.3.5, 20240305, ISO with T, ISO with a UTC offset (converted to Asia/Shanghai local
+    time), or an Excel serial day number (45356.34); else null.
 
     Fast path first: the ISO form most exports use is parsed in one pass; only the values it
     misses go through normalisation and the other formats (column-level control flow, the
@@ -72,7 +116,8 @@ def parse_datetime(s: pl.Series) -> pl.Series:
     fast = [_iso_seconds, _iso_fraction, _iso_date]
     sample = text_.drop_nulls().head(1000)
     fast.sort(key=lambda parse: parse(sample).null_count())
-    passes = [*fast, lambda t: t.str.strptime(pl.Datetime("us"), DATETIME_FORMATS[0], strict=False), _parse_any]
+    passes = [*fast, lambda t: t.str.strptime(pl.Datetime("us"), DATETIME_FORMATS[0], strict=False),
+              _with_offset, _parse_any]
     out = passes[0](text_)
     for parse_rest in passes[1:]:
         missed = out.is_null() & text_.is_not_null()

@@ -11,7 +11,7 @@ REASONS: dict[str, str] = {
     "bad_bool": "应填写“是”或“否”",
     "unknown_area": "区划/网格编码在系统中不存在",
     "unknown_parent": "上级区划编码在系统中不存在",
-    "bad_area_code": "区划编码位数不对（县6位、镇9位、村12位、网格15位）",
+    "bad_area_code": "区划编码位数不对（县6位、镇9位、村12位、网格15位）或此处不接受该层级",
     "id_format": "身份证号格式错误（应为18位）",
     "id_check_digit": "身份证号校验位错误",
     "id_birth_date": "身份证号中的出生日期无效",
@@ -19,6 +19,8 @@ REASONS: dict[str, str] = {
     "steps_out_of_order": "办理环节时间顺序颠倒（如办结早于受理）",
     "unknown_case": "事件编号不存在，请先导入事件主表",
     "unknown_case_type": "事件类型未登记，且未提供办理时限",
+    "unknown_area_name": "所属镇街/村社区名称在区划中找不到（请核对名称或改填网格/村居编码）",
+    "ambiguous_area": "所属镇街/村社区名称对应多个区划，无法确定（请补填所属街道或编码）",
 }
 
 

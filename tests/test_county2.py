@@ -1,0 +1,129 @@
+"""A second county (金湖县 320831, not 洪泽) loaded from its own files: headers picked per
+column, forgiving values, areas by name, every reason of a bad row; counts reconcile."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+import yaml
+
+from etl import profiles
+from etl.__main__ import main as etl_main
+from etl.load import load_file
+from etl.rules.parse import parse_datetime
+
+C2 = Path(__file__).parent / "data" / "county2"
+MANIFEST = yaml.safe_load((C2 / "manifest.yaml").read_text(encoding="utf-8"))
+NOW = datetime(2024, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def county2(tmp_path_factory):
+    """The manifest's files loaded in order into an empty warehouse: (path, results)."""
+    wh = tmp_path_factory.mktemp("county2") / "wh.duckdb"
+    return wh, [load_file(C2 / e["file"], e["kind"], wh, now=NOW) for e in MANIFEST]
+
+
+def sql(wh: Path, q: str, params=None) -> pl.DataFrame:
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return con.sql(q, params=params).pl()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("i", range(len(MANIFEST)), ids=[e["file"] for e in MANIFEST])
+def test_every_file_gives_its_expected_outcome_and_reconciles(county2, i):
+    res, exp = county2[1][i], MANIFEST[i]["expect"]
+    assert res.exit_code == exp["exit"], res.message
+    assert (res.rows_read, res.loaded + res.updated, res.quarantined) == \
+        (exp["rows_read"], exp["loaded"], exp["quarantined"])
+    assert res.rows_read == res.loaded + res.updated + res.quarantined_total
+    if "profile" in exp:
+        assert res.profile == exp["profile"]
+
+
+def test_values_are_normalised_not_quarantined(county2):
+    wh = county2[0]
+    got = {r["case_id"]: r for r in sql(wh, "SELECT * FROM cases").iter_rows(named=True)}
+    one = got["JH2403050001"]
+    assert one["reported_at"] == datetime(2024, 3, 5, 8, 5)          # +08:00 kept as local time
+    assert got["JH2403050008"]["reported_at"] == datetime(2024, 3, 8, 9, 0)  # Z → Asia/Shanghai
+    assert one["deadline_at"] == datetime(2024, 3, 12, 8, 5)          # Tue + 5 working days
+    assert got["JH2403050003"]["deadline_at"] == datetime(2024, 3, 9, 10)   # 3天
+    assert got["JH2403050004"]["deadline_at"] == datetime(2024, 3, 7, 11)   # 24小时
+    assert got["JH2403050008"]["deadline_at"] == datetime(2024, 3, 11, 9)   # a date stays a date
+    assert {r["source_channel"] for r in got.values()} == {"12345"}  # 电话/网站/微信/APP/市长信箱
+    assert got["JH2403050002"]["satisfaction"] is None and got["JH2403050003"]["satisfaction"] is None
+    assert got["JH2403050008"]["satisfaction"] == "满意"               # 非常满意
+    assert got["JH2403050003"]["citizen_resolved"] is True            # 已解决
+
+
+def test_areas_resolved_by_name_and_village_code(county2):
+    got = dict(sql(county2[0], "SELECT case_id, area_code FROM cases").iter_rows())
+    assert got["JH2403050002"] == "320831001001"  # 黎城街道 + 城南居委会 = 城南社区
+    assert got["JH2403050003"] == "320831103202"  # a village code where no grid is known
+    assert got["JH2403050004"] == "320831101"     # 金南 = 金南镇 (no village named)
+    assert got["JH2403050006"] == "320831103201"  # 新建 inside 塔集镇, though 戴楼街道 has one too
+    assert "JH2403050005" not in got              # 新建村 alone: two villages, not a guess
+
+
+def test_a_bad_row_lists_every_reason(county2):
+    q = sql(county2[0], "SELECT line_no, column_name, reason_key, reason_zh, raw_row FROM quarantine "
+                        "WHERE file_name LIKE '03_%' ORDER BY line_no")
+    rows = {r["line_no"]: r for r in q.iter_rows(named=True)}
+    two = rows[8]  # bad date and an unknown community, both named at once
+    assert two["reason_key"] == "bad_date" and two["column_name"] == "reported_at, village_name"
+    assert "（reported_at）" in two["reason_zh"] and "找不到" in two["reason_zh"] and two["reason_zh"].endswith("（village_name）")
+    assert rows[6]["reason_key"] == "ambiguous_area" and "多个区划" in rows[6]["reason_zh"]
+    assert json.loads(rows[6]["raw_row"])["所属社区"] == "新建村"
+
+
+def test_header_matching_normalises_and_picks_per_column():
+    heads = ["工单编号 ", "事件类型（小类）", "网格编码【必填】", "*上报时间", "受理时间", "办结时间", "满意度", "诉求内容"]
+    got = profiles.pick("cases", heads).match(heads)
+    assert got == {"case_id": "工单编号 ", "case_type": "事件类型（小类）", "area_code": "网格编码【必填】",
+                   "reported_at": "*上报时间", "accepted_at": "受理时间", "closed_at": "办结时间",
+                   "satisfaction": "满意度", "description": "诉求内容"}
+    assert profiles.pick("cases", heads).defaults == {"source_channel": "12345"}  # 工单编号 → 12345
+    assert profiles.pick("areas", ["区划代码", "名称", "面积（平方公里）"]).match(
+        ["区划代码", "名称", "面积（平方公里）"])["area_km2"] == "面积（平方公里）"
+    assert profiles.normalise_header("ＡＢＣ　编号") == "abc编号"
+
+
+def test_refused_file_still_counts_its_rows(tmp_path):
+    f = tmp_path / "no_ids.csv"
+    f.write_text("姓名,网格编码\n张三,1\n李四,2\n", encoding="utf-8")
+    res = load_file(f, "persons", tmp_path / "wh.duckdb")
+    assert res.outcome == "failed" and res.rows_read == 2 and "--map" in res.message
+
+
+def test_cli_map_and_saved_profile(tmp_path, monkeypatch, capsys):
+    wh = tmp_path / "wh.duckdb"
+    load_file(C2 / MANIFEST[0]["file"], "areas", wh, now=NOW)
+    f = tmp_path / "odd.csv"
+    f.write_text("单号,类别,位置,时间,渠道\nX1,邻里纠纷,320831001001001,2024-03-05 08:00,电话\n", encoding="utf-8")
+    # no profile knows these headers: refused, then mapped by hand and saved
+    assert etl_main(["load", "--db", str(wh), "--kind", "cases", str(f)]) == 2
+    code = etl_main(["load", "--db", str(wh), "--kind", "cases", str(f), "--json", "--save-profile", "county_x",
+                     "--map", "单号=case_id,类别=case_type,位置=area_code,时间=reported_at,渠道=source_channel"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["rows_read"] == 1 and out["quarantined"] == {"unknown_case_type": 1}, out
+    assert code == 1
+    saved = tmp_path / "profiles" / "county_x.yaml"  # beside the warehouse, not in the package
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["columns"]["case_id"] == ["单号"]
+    assert "county_x" in profiles.all_profiles(tmp_path / "profiles")
+    assert etl_main(["load", "--db", str(wh), "--kind", "cases", "--map", "单号=nope", str(f)]) == 2
+
+
+def test_offsets_and_local_times_parse_to_the_same_instant():
+    got = parse_datetime(pl.Series(["2024-03-05T08:05:00+08:00", "2024-03-05T00:05:00Z",
+                                    "2024-03-05 08:05:00+0800", "2024-03-05T08:05:00.5-05:00",
+                                    "2024-03-05 08:05:00", "not a date"])).to_list()
+    assert got == [datetime(2024, 3, 5, 8, 5)] * 3 + [datetime(2024, 3, 5, 21, 5, 0, 500000),
+                                                      datetime(2024, 3, 5, 8, 5), None]
