@@ -130,6 +130,8 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
     try:
         if not file.exists():
             raise FileNotLoadable(f"no such file: {file}")
+        if file.suffix.lower() in (".geojson", ".shp") or file.name.lower().endswith(".geo.json"):
+            raise FileNotLoadable(f"{file.name} is an outline file: load it with --kind boundaries")
         user_dir = profiles.profile_dir(live)
         lap = _Lap(res)
         with ThreadPoolExecutor(1) as pool:  # hashing releases the GIL: it overlaps the read

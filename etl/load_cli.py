@@ -16,7 +16,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "profile, validate every row, load the good rows and quarantine the bad ones. "
                     "Exit 0: all rows loaded (or file already loaded); 1: some rows quarantined; "
                     "2: a file could not be loaded at all (nothing from it was loaded).")
-    p.add_argument("--kind", required=True, choices=list(KINDS), help="what the files contain")
+    p.add_argument("--kind", required=True, choices=[*KINDS, "boundaries"],
+                   help="what the files contain (boundaries: GeoJSON or zipped shapefile outlines of loaded areas)")
+    p.add_argument("--datum", choices=["gcj02", "wgs84"], default="gcj02",
+                   help="boundaries only: the datum of the file's coordinates (default gcj02, as DataV outlines; "
+                        "wgs84 files are shifted to GCJ-02, the warehouse's datum)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--db", help="warehouse file (default $WAREHOUSE_DB or data/warehouse.duckdb); "
                                 "created with the schema if missing")
@@ -37,14 +41,19 @@ def run(args: argparse.Namespace) -> int:
     from etl.load import load_file
 
     try:
-        mapping = profiles.parse_map(args.mapping, args.kind)
+        mapping = profiles.parse_map(args.mapping, args.kind) if args.kind in KINDS else {}
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
     worst = 0
     for f in args.files:
-        res = load_file(f, args.kind, args.db, profile=args.profile, sheet=args.sheet,
-                        mapping=mapping, save_as=args.save_profile)
+        if args.kind == "boundaries":
+            from etl import boundaries
+
+            res = boundaries.load(f, args.db, datum=args.datum)
+        else:
+            res = load_file(f, args.kind, args.db, profile=args.profile, sheet=args.sheet,
+                            mapping=mapping, save_as=args.save_profile)
         worst = max(worst, res.exit_code)
         if args.json:
             print(json.dumps({"file": res.file, "sha256": res.sha256, "rows_read": res.rows_read,

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 import yaml
 
-from etl import profiles
+from etl import boundaries, profiles
 from etl.__main__ import main as etl_main
 from etl.load import load_file
 from etl.rules.parse import parse_datetime
@@ -26,7 +26,8 @@ NOW = datetime(2024, 6, 1)
 def county2(tmp_path_factory):
     """The manifest's files loaded in order into an empty warehouse: (path, results)."""
     wh = tmp_path_factory.mktemp("county2") / "wh.duckdb"
-    return wh, [load_file(C2 / e["file"], e["kind"], wh, now=NOW) for e in MANIFEST]
+    return wh, [boundaries.load(C2 / e["file"], wh, datum=e["datum"], now=NOW) if e["kind"] == "boundaries"
+                else load_file(C2 / e["file"], e["kind"], wh, now=NOW) for e in MANIFEST]
 
 
 def sql(wh: Path, q: str, params=None) -> pl.DataFrame:
@@ -94,6 +95,49 @@ def test_header_matching_normalises_and_picks_per_column():
     assert profiles.pick("areas", ["区划代码", "名称", "面积（平方公里）"]).match(
         ["区划代码", "名称", "面积（平方公里）"])["area_km2"] == "面积（平方公里）"
     assert profiles.normalise_header("ＡＢＣ　编号") == "abc编号"
+
+
+def test_outlines_set_geometry_only_and_bounds_are_queryable(county2):
+    from warehouse.areas import bounds
+
+    wh = county2[0]
+    county = sql(wh, "SELECT name, level, parent_code, geometry, area_km2 FROM area WHERE code = '320831'").row(0)
+    assert county[:3] == ("金湖县", "county", "320800")  # parent and kind untouched
+    assert json.loads(county[3])["type"] == "MultiPolygon" and 1300 < county[4] < 1500  # 金湖县 ≈ 1393 km²
+    assert bounds(path=wh) == pytest.approx((118.814312, 32.798908, 119.364171, 33.212555))
+    town = sql(wh, "SELECT geometry FROM area WHERE code = '320831001'")["geometry"][0]
+    lon, lat = json.loads(town)["coordinates"][0][0]
+    assert (lon, lat) == pytest.approx(boundaries.wgs84_to_gcj02(119.0, 33.0))  # shifted to GCJ-02 …
+    # … by the published formula (reference value of the coordtransform library for 116.404, 39.915)
+    assert boundaries.wgs84_to_gcj02(116.404, 39.915) == pytest.approx((116.41024449916938, 39.91640428150164))
+    assert (lon - 119.0, lat - 33.0) == (pytest.approx(0.00534, abs=1e-5), pytest.approx(-0.00180, abs=1e-5))
+    assert sql(wh, "SELECT count(*) AS n FROM area WHERE code = '320831103' AND geometry IS NOT NULL")["n"][0] == 1
+    q = sql(wh, "SELECT raw_row FROM quarantine WHERE file_name LIKE '02_%'")
+    assert json.loads(q["raw_row"][0]) == {"名称": "不存在镇"}
+
+
+def test_a_zipped_shapefile_loads_and_geojson_is_refused_as_a_table(tmp_path):
+    import io
+    import zipfile
+
+    import shapefile
+
+    wh = tmp_path / "wh.duckdb"
+    load_file(C2 / MANIFEST[0]["file"], "areas", wh, now=NOW)
+    shp, shx, dbf = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    with shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON, encoding="gbk") as w:
+        w.field("XZQDM", "C", 12)
+        w.field("XZQMC", "C", 40)
+        w.poly([[[119.0, 33.0], [119.0, 33.1], [119.1, 33.1], [119.1, 33.0], [119.0, 33.0]]])
+        w.record("320831107", "吕良镇")
+    z = tmp_path / "towns.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        for ext, buf in (("shp", shp), ("shx", shx), ("dbf", dbf)):
+            f.writestr(f"towns.{ext}", buf.getvalue())
+    res = boundaries.load(z, wh, now=NOW)
+    assert (res.outcome, res.rows_read, res.updated) == ("ok", 1, 1), res.message
+    refused = load_file(C2 / "outline_320831_jinhu.geojson", "areas", wh, now=NOW)
+    assert refused.exit_code == 2 and "--kind boundaries" in refused.message
 
 
 def test_refused_file_still_counts_its_rows(tmp_path):

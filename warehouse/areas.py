@@ -64,3 +64,25 @@ def lineage(code: str, path=None) -> list[dict]:
 def names(path=None) -> dict[str, str]:
     df = db.query("SELECT code, name FROM area", path=path)
     return dict(zip(df["code"], df["name"]))
+
+
+
+def bounds(code: str | None = None, path=None) -> tuple[float, float, float, float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) of an area's outline (GCJ-02), or of the loaded
+    counties when no code is given; else of the outlines below it, else of the areas' centre
+    points; None when nothing is located. The map and the wall fit their view to this."""
+    import json
+
+    from shapely.geometry import shape
+
+    like = f"{code}%" if code else "%"
+    top = "code = ?" if code else "level = 'county'"
+    for where, params in ((top, [code] if code else []), ("code LIKE ?", [like])):
+        geo = db.query(f"SELECT geometry FROM area WHERE {where} AND geometry IS NOT NULL "
+                       "ORDER BY length(code) LIMIT 500", params, path)
+        boxes = [shape(json.loads(g)).bounds for g in geo["geometry"]]
+        if boxes:
+            return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                    max(b[2] for b in boxes), max(b[3] for b in boxes))
+    row = db.query("SELECT min(lon), min(lat), max(lon), max(lat) FROM area WHERE code LIKE ?", [like], path).row(0)
+    return None if row[0] is None else tuple(float(v) for v in row)
