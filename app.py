@@ -1,6 +1,8 @@
 """Entry point: `streamlit run app.py`. Builds the demo warehouse on first start, then
 serves the pages named in ui/nav.py. `/?view=wall` opens the wall display on its own."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.filters import init_language
@@ -8,13 +10,23 @@ from ui.firststart import ensure_warehouse
 from ui.i18n import t
 from ui.nav import DEFAULT_PAGE, PAGES
 
-st.set_page_config(page_title="社会治理联动指挥平台", page_icon=":material/shield:", layout="wide")
+ICON = str(Path(__file__).with_name("ui") / "assets" / "icon.png")  # local: a :material: icon loads from fonts.gstatic.com
+
+st.set_page_config(page_title="社会治理联动指挥平台", page_icon=ICON, layout="wide")
 init_language()
 
 
 def page(spec):
-    return st.Page(spec.file, title=t(f"page.{spec.key}"), icon=spec.icon, url_path=spec.key,
-                   default=spec.key == DEFAULT_PAGE)
+    return st.Page(spec.file, title=t(f"page.{spec.key}"), icon=spec.icon, url_path=spec.key)
+
+
+def root(home):
+    """The app root (/) opens the home page at its own URL (/home, as linked in the README):
+    Streamlit serves its default page only at /, so a default home page made /home "not found"."""
+    def go_home():
+        st.switch_page(home, query_params=st.query_params.to_dict())
+    return st.Page(go_home, title=t(f"page.{DEFAULT_PAGE}"), url_path="root", default=True,
+                   visibility="hidden")
 
 
 if st.query_params.get("view") == "wall":
@@ -24,6 +36,8 @@ else:
     groups: dict[str, list] = {}
     for spec in PAGES:
         groups.setdefault(t(f"nav.group.{spec.group}"), []).append(page(spec))
+    home = next(p for ps in groups.values() for p in ps if p.url_path == DEFAULT_PAGE)
+    groups[next(iter(groups))].insert(0, root(home))
     nav = st.navigation(groups)
 ensure_warehouse()  # after st.navigation, so the sidebar never lists raw page files
 nav.run()

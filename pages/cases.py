@@ -19,6 +19,7 @@ from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
 from ui.plotting import show
+from ui.tabs import url_tabs
 from warehouse import areas
 from warehouse import caseloop as cl
 from warehouse.periods import shift
@@ -144,8 +145,7 @@ m[5].metric(t("cl.m.satisfaction"), fmt.pct(s["satisfaction_rate"]))
 
 # Lazy tabs: only the open one runs its queries and charts; the open tab is kept in the URL.
 TAB_KEYS = ("funnel", "dwell", "overdue", "rates", "variants", "channels", "list")
-tabs = st.tabs([t(f"cl.tab.{k}") for k in TAB_KEYS], key="cl_tab", bind="query-params")
-tab = dict(zip(TAB_KEYS, tabs))
+tab = url_tabs("cl_tab", list(TAB_KEYS), "cl.tab.{}")
 
 # -- funnel
 with tab["funnel"]:

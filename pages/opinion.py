@@ -11,12 +11,14 @@ import pydeck as pdk
 import streamlit as st
 
 from ui import fmt
+from ui import map as umap
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
 from ui.plotting import draw, finish, kept_figures, show
+from ui.tabs import url_tabs
 from warehouse import areas, opinion
 
 LEVEL_RGB = {"红": [220, 38, 38], "橙": [234, 120, 20], "黄": [230, 190, 20], "蓝": [37, 99, 235]}
@@ -93,15 +95,14 @@ else:
                 for g in shapes["geometry"].to_list() if g]}
             view = pdk.ViewState(longitude=float(places["lon"].mean()), latitude=float(places["lat"].mean()),
                                  zoom=10.5)
-            st.pydeck_chart(pdk.Deck(
-                layers=[pdk.Layer("GeoJsonLayer", outlines, stroked=True, filled=True,
+            st.pydeck_chart(umap.deck(
+                [pdk.Layer("GeoJsonLayer", outlines, stroked=True, filled=True,
                                   get_fill_color=[245, 245, 240, 255], get_line_color=[150, 150, 150],
                                   line_width_min_pixels=1),
                         pdk.Layer("ScatterplotLayer", pts, get_position=["lon", "lat"],
                                   get_radius="radius", get_fill_color=colour + [170], pickable=True,
                                   stroked=True, get_line_color=[40, 40, 40], line_width_min_pixels=1)],
-                initial_view_state=view, map_style=None,
-                tooltip={"text": "{place_text}: {posts}"}), height=320)
+                view, {"text": "{place_text}: {posts}"}), height=320)
     with right:
         st.dataframe(places.select(pl.col("place_text").alias(t("opinion.place")),
                                    pl.col("posts").alias(t("opinion.col.posts")),
@@ -120,9 +121,8 @@ else:
             hide_index=True, placeholder="—", width="stretch", height=240)
 
 # Lazy tabs: only the open one runs its queries and charts; the open tab is kept in the URL.
-tab_trend, tab_topics, tab_handling, tab_posts = st.tabs(
-    [t("opinion.tab.trend"), t("opinion.tab.topics"), t("opinion.tab.handling"), t("opinion.tab.posts")],
-    key="opinion_tab", bind="query-params")
+tab_trend, tab_topics, tab_handling, tab_posts = url_tabs(
+    "opinion_tab", ["trend", "topics", "handling", "posts"], "opinion.tab.{}").values()
 
 # ---------------------------------------------------------------- trend
 
@@ -274,7 +274,8 @@ with tab_posts:
             c = st.columns(4)
             platform = c[0].selectbox(t("opinion.filter.platform"), [None, *call(opinion.platforms, f.scope)],
                                       format_func=lambda v: t("filter.all") if v is None else v)
-            topic = c[1].selectbox(t("opinion.filter.topic"), [None, *topics["topic"].to_list()],
+            hot = call(opinion.hot_topics, f.scope, f.area_code, start, end)
+            topic = c[1].selectbox(t("opinion.filter.topic"), [None, *hot["topic"].to_list()],
                                    format_func=lambda v: t("filter.all") if v is None else v)
             sentiment = c[2].selectbox(t("opinion.filter.sentiment"), [None, "negative", "neutral", "positive"],
                                        format_func=lambda v: t("filter.all") if v is None else t(f"opinion.sentiment.{v}"))

@@ -11,6 +11,7 @@ from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
 from ui.plotting import localize
+from ui.tabs import url_tabs
 from warehouse import areas, risk
 
 LEVEL_KEY = {"蓝": "blue", "黄": "yellow", "橙": "orange", "红": "red"}
@@ -58,8 +59,8 @@ cols[4].metric(t("risk.warnings_n"), fmt.num(warn.height))
 
 # Lazy tabs: only the open one runs its queries and charts (the Monte Carlo and the backtest
 # are the page's heaviest work); the open tab is kept in the URL (?risk_tab=…).
-tabs = st.tabs([t("risk.tab.overview"), t("risk.tab.explain"), t("risk.tab.sensitivity"),
-                t("risk.tab.backtest"), t("risk.tab.method")], key="risk_tab", bind="query-params")
+tabs = list(url_tabs("risk_tab", ["overview", "explain", "sensitivity", "backtest", "method"],
+                     "risk.tab.{}").values())
 
 # ------------------------------------------------------------------ ranking and warnings
 with tabs[0]:

@@ -194,6 +194,21 @@ def _follow_url() -> None:
         st.session_state["f_range"] = (date.fromisoformat(now["from"]), date.fromisoformat(now["to"]))
 
 
+def write_url(params: dict[str, str]) -> None:
+    """Write the filter parameters into the URL, touching no other one.
+
+    The URL is shared: tabs and other widgets bound with `bind="query-params"` own their own
+    parameters (Streamlit refuses any write to them), pages keep e.g. ?case= or ?grid=. So
+    the filters set and delete only the FILTER_PARAMS they own, never the whole query."""
+    now = st.query_params.to_dict()
+    changed = {k: v for k, v in params.items() if now.get(k) != v}
+    if changed:
+        st.query_params.update(changed)
+    for k in FILTER_PARAMS:
+        if k not in params and k in now:
+            del st.query_params[k]
+
+
 def sidebar(show_area: bool = True, show_period: bool = True) -> Filters:
     """Draw the global filters and return them; also writes them to the URL."""
     _leave_legacy_pages_mode()
@@ -212,10 +227,7 @@ def sidebar(show_area: bool = True, show_period: bool = True) -> Filters:
         params |= {"from": str(period.start), "to": str(period.end - timedelta(days=1))}
     else:
         params["period"] = period.key
-    keep = {k: v for k, v in st.query_params.to_dict().items() if k not in
-            ("lang", "area", "grain", "period", "from", "to")}
-    if st.query_params.to_dict() != keep | params:
-        st.query_params.from_dict(keep | params)
+    write_url(params)
     st.session_state["_qp_written"] = params
     _keep()
     return Filters(area, period, scope, lang)

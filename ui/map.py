@@ -56,6 +56,18 @@ METRIC_STYLES = {
 }
 
 
+# pydeck's "no style given" marker: Streamlit's frontend then draws no basemap at all. With
+# map_style=None it would fetch a CARTO style from basemaps.cartocdn.com (not offline).
+NO_BASEMAP = "__MAP_STYLE__"
+
+
+def deck(layers: list, view: pdk.ViewState, tooltip: dict | bool = True) -> pdk.Deck:
+    """A pydeck map that requests nothing from outside: no basemap style, no tiles unless
+    configured (tile_layers); the outlines drawn from the warehouse are the base layer."""
+    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=NO_BASEMAP,
+                    tooltip=tooltip)
+
+
 def tile_url() -> str | None:
     """The configured XYZ tile URL ({z}/{x}/{y}), or None (offline: no basemap)."""
     url = os.environ.get("MAP_TILE_URL")
@@ -243,7 +255,7 @@ def polygon_deck(rows: list[dict], labels: list[dict], view: pdk.ViewState,
                             line_width_units='"pixels"', line_width_min_pixels=1, stroked=True,
                             filled=True, pickable=True, auto_highlight=True))
     layers.append(text_layer(labels))
-    return pdk.Deck(layers=layers, initial_view_state=view, map_style=None, tooltip=TOOLTIP)
+    return deck(layers, view, TOOLTIP)
 
 
 def text_layer(labels: list[dict]) -> pdk.Layer:
@@ -282,8 +294,7 @@ def hex_deck(hexes: pl.DataFrame, view: pdk.ViewState, palette: str, edges: list
     layers.append(pdk.Layer("H3HexagonLayer", id="hexes", data=data, get_hexagon="hex",
                             get_fill_color="fill", get_line_color=[255, 255, 255, 120],
                             line_width_min_pixels=1, extruded=False, pickable=True, stroked=True))
-    return pdk.Deck(layers=layers, initial_view_state=view, map_style=None,
-                    tooltip={"html": "{label}：{count}<br/>{hex}"})
+    return deck(layers, view, {"html": "{label}：{count}<br/>{hex}"})
 
 
 def count_edges(counts: pl.Series, method: str, k: int = 6) -> list[float]:
