@@ -39,8 +39,8 @@ c[5].metric(t("pet.m.backlog"), fmt.num(weeks["backlog_end"][-1]) if weeks.heigh
 # 周周清: new and settled per week as bars, the backlog at week end as a line
 if weeks.height:
     fig = go.Figure([
-        go.Bar(x=weeks["week"], y=weeks["new"], name=t("pet.weekly.new"), marker_color="#4f81bd"),
-        go.Bar(x=weeks["week"], y=weeks["settled"], name=t("pet.weekly.settled"), marker_color="#9bbb59"),
+        go.Bar(x=weeks["week"], y=weeks["new_petitions"], name=t("pet.weekly.new"), marker_color="#4f81bd"),
+        go.Bar(x=weeks["week"], y=weeks["settled_petitions"], name=t("pet.weekly.settled"), marker_color="#9bbb59"),
         go.Scatter(x=weeks["week"], y=weeks["backlog_end"], name=t("pet.weekly.backlog"),
                    mode="lines+markers", line={"color": "#c0504d", "width": 3}),
     ])
@@ -50,7 +50,7 @@ if weeks.height:
     table = weeks.select(
         pl.col("week").alias(t("pet.weekly.week")),
         pl.col("backlog_start").alias(t("pet.weekly.backlog_start")),
-        pl.col("new").alias(t("pet.weekly.new")), pl.col("settled").alias(t("pet.weekly.settled")),
+        pl.col("new_petitions").alias(t("pet.weekly.new")), pl.col("settled_petitions").alias(t("pet.weekly.settled")),
         pl.col("backlog_end").alias(t("pet.weekly.backlog")),
         pl.Series(t("pet.weekly.clearance"), [fmt.pct(x) for x in weeks["clearance"]]))
     st.dataframe(table, hide_index=True, width="stretch")
@@ -62,25 +62,25 @@ if not s["petitions"]:
 else:
     left, right = st.columns(2)
     out = call(petition.outcomes, f.scope, f.area_code, f.period.start, f.period.end)
-    fig = go.Figure(go.Bar(x=out["petitions"], y=[v(x) for x in out["status"]], orientation="h",
-                           text=[fmt.num(x) for x in out["petitions"]], textposition="auto",
+    fig = go.Figure(go.Bar(x=out["petition_count"], y=[v(x) for x in out["petition_status"]], orientation="h",
+                           text=[fmt.num(x) for x in out["petition_count"]], textposition="auto",
                            marker_color="#4f81bd"))
     fig.update_layout(yaxis_autorange="reversed", xaxis_rangemode="tozero")
     with left:
         show(fig, height=340, title=t("pet.outcomes.title"))
     lv = call(petition.levels, f.scope, f.area_code, f.period.start, f.period.end)
     fig = go.Figure([
-        go.Bar(x=[v(x) for x in lv["level_reached"]], y=lv["petitions"], name=t("pet.col.count"),
-               text=[fmt.num(x) for x in lv["petitions"]], textposition="auto", marker_color="#4f81bd"),
-        go.Bar(x=[v(x) for x in lv["level_reached"]], y=lv["irregular"], name=t("pet.levels.irregular"),
+        go.Bar(x=[v(x) for x in lv["level_reached"]], y=lv["petition_count"], name=t("pet.col.count"),
+               text=[fmt.num(x) for x in lv["petition_count"]], textposition="auto", marker_color="#4f81bd"),
+        go.Bar(x=[v(x) for x in lv["level_reached"]], y=lv["irregular_count"], name=t("pet.levels.irregular"),
                marker_color="#c0504d")])
     fig.update_layout(barmode="group", yaxis_rangemode="tozero", legend={"orientation": "h", "y": -0.15})
     with right:
         show(fig, height=340, title=t("pet.levels.title"))
 
     iss = call(petition.issues, f.scope, f.area_code, f.period.start, f.period.end)
-    fig = go.Figure(go.Bar(x=[v(x) for x in iss["issue_type"]], y=iss["petitions"],
-                           text=[fmt.num(x) for x in iss["petitions"]], textposition="auto",
+    fig = go.Figure(go.Bar(x=[v(x) for x in iss["issue_type"]], y=iss["petition_count"],
+                           text=[fmt.num(x) for x in iss["petition_count"]], textposition="auto",
                            marker_color="#4f81bd"))
     fig.update_layout(yaxis_rangemode="tozero")
     show(fig, height=320, title=t("pet.issues.title"))

@@ -63,7 +63,7 @@ def test_weekly_iso_weeks_and_backlog_by_hand(hand_db):
     # W01: a open from before; b and c new; b settled → a, c open at the end
     # W02: d new (Monday 00:00); a settled → c, d open
     # W03: d settled at Monday 00:00 → c open
-    assert w.select("backlog_start", "new", "settled", "backlog_end").rows() == [
+    assert w.select("backlog_start", "new_petitions", "settled_petitions", "backlog_end").rows() == [
         (1, 2, 1, 2), (2, 1, 1, 2), (2, 0, 1, 1)]
     assert w["clearance"].to_list() == pytest.approx([1 / 3, 1 / 3, 1 / 2])
 
@@ -71,7 +71,7 @@ def test_weekly_iso_weeks_and_backlog_by_hand(hand_db):
 def test_weekly_backlog_identity_on_demo(small_db):
     w = petition.weekly(FULL, None, date(2024, 1, 1), date(2026, 11, 24), path=small_db)
     assert w.height > 140
-    assert (w["backlog_end"] == w["backlog_start"] + w["new"] - w["settled"]).all()
+    assert (w["backlog_end"] == w["backlog_start"] + w["new_petitions"] - w["settled_petitions"]).all()
     assert (w["backlog_start"][1:] == w["backlog_end"][:-1]).all()
 
 
@@ -94,11 +94,11 @@ def test_scope_limits_every_figure(hand_db):
 
 def test_outcomes_and_levels_by_hand(hand_db):
     out = petition.outcomes(FULL, None, date(2025, 12, 1), date(2026, 2, 1), path=hand_db)
-    counts = dict(out.select("status", "petitions").rows())
+    counts = dict(out.select("petition_status", "petition_count").rows())
     assert counts["已化解"] == 2 and counts["息诉罢访"] == 1 and counts["办理中"] == 1 and counts["引导诉讼"] == 1
-    assert out["petitions"].sum() == 5
+    assert out["petition_count"].sum() == 5
     lv = petition.levels(FULL, None, date(2025, 12, 1), date(2026, 2, 1), path=hand_db)
-    assert lv.select("level_reached", "petitions", "irregular").rows() == [
+    assert lv.select("level_reached", "petition_count", "irregular_count").rows() == [
         ("县内", 3, 0), ("赴市", 0, 0), ("赴省", 1, 0), ("进京", 1, 1)]
 
 
@@ -171,3 +171,14 @@ def test_older_warehouse_gains_the_register(tmp_path):
     assert schema.needs_upgrade(path)
     assert schema.upgrade(path) == ["petition", "key_petitioner"]
     assert not schema.needs_upgrade(path)
+
+
+@pytest.mark.parametrize("name", ["petition_weekly", "petition_outcomes", "petition_levels", "petition_issues",
+                                  "key_petitioners"])
+def test_petition_exports_read_in_chinese(small_db, name):
+    from warehouse import datasets
+    from warehouse.export_format import present
+
+    sheet = present(datasets.get(name, FULL, start=date(2026, 1, 1), end=date(2026, 11, 1), path=small_db), name)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in c) for c in sheet.frame.columns), sheet.frame.columns
+    assert "信访" in sheet.title or "重点" in sheet.title

@@ -72,24 +72,24 @@ def weekly(scope: Scope, area: str | None = None, start: date | None = None, end
                count(p.received_at) FILTER (WHERE p.received_at < w.week_start
                    AND (p.settled_at IS NULL OR p.settled_at >= w.week_start)) AS backlog_start,
                count(p.received_at) FILTER (WHERE p.received_at >= w.week_start
-                   AND p.received_at < w.week_end) AS new,
+                   AND p.received_at < w.week_end) AS new_petitions,
                count(p.received_at) FILTER (WHERE p.settled_at >= w.week_start
-                   AND p.settled_at < w.week_end) AS settled,
+                   AND p.settled_at < w.week_end) AS settled_petitions,
                count(p.received_at) FILTER (WHERE p.received_at < w.week_end
                    AND (p.settled_at IS NULL OR p.settled_at >= w.week_end)) AS backlog_end
         FROM w LEFT JOIN p ON p.received_at < w.week_end
         GROUP BY w.week_start ORDER BY w.week_start""", [first, stop, *params], path).with_columns(
-        (pl.col("settled") / (pl.col("backlog_start") + pl.col("new"))).alias("clearance"))
+        (pl.col("settled_petitions") / (pl.col("backlog_start") + pl.col("new_petitions"))).alias("clearance"))
 
 
 @dataset("petition_outcomes", "信访事项 received in the period by outcome (status)")
 def outcomes(scope: Scope, area: str | None = None, start: date | None = None, end: date | None = None,
              path=None) -> pl.DataFrame:
     where, params = _where(scope, area, start, end)
-    got = db.query(f"SELECT p.status, count(*) AS petitions FROM petition p WHERE {where} GROUP BY 1",
-                   params, path)
-    return (pl.DataFrame({"status": list(STATUSES)})
-            .join(got, on="status", how="left").with_columns(pl.col("petitions").fill_null(0)))
+    got = db.query(f"SELECT p.status AS petition_status, count(*) AS petition_count FROM petition p "
+                   f"WHERE {where} GROUP BY 1", params, path)
+    return (pl.DataFrame({"petition_status": list(STATUSES)})
+            .join(got, on="petition_status", how="left").with_columns(pl.col("petition_count").fill_null(0)))
 
 
 @dataset("petition_levels", "信访事项 received in the period by level reached, with 非正常上访 and 集体访")
@@ -97,11 +97,11 @@ def levels(scope: Scope, area: str | None = None, start: date | None = None, end
            path=None) -> pl.DataFrame:
     where, params = _where(scope, area, start, end)
     got = db.query(f"""
-        SELECT p.level_reached, count(*) AS petitions, count(*) FILTER (WHERE p.irregular) AS irregular,
-               count(*) FILTER (WHERE p.collective) AS collective
+        SELECT p.level_reached, count(*) AS petition_count, count(*) FILTER (WHERE p.irregular) AS irregular_count,
+               count(*) FILTER (WHERE p.collective) AS collective_count
         FROM petition p WHERE {where} GROUP BY 1""", params, path)
     return (pl.DataFrame({"level_reached": list(LEVELS)}).join(got, on="level_reached", how="left")
-            .with_columns(pl.col("petitions", "irregular", "collective").fill_null(0)))
+            .with_columns(pl.col("petition_count", "irregular_count", "collective_count").fill_null(0)))
 
 
 @dataset("petition_issues", "信访事项 received in the period by matter type (征地拆迁, 劳动社保, 涉军 …)")
@@ -109,10 +109,10 @@ def issues(scope: Scope, area: str | None = None, start: date | None = None, end
            path=None) -> pl.DataFrame:
     where, params = _where(scope, area, start, end)
     return db.query(f"""
-        SELECT p.issue_type, count(*) AS petitions,
-               count(*) FILTER (WHERE p.status IN {RESOLVED}) AS resolved,
-               count(*) FILTER (WHERE p.status IN {SETTLED}) AS settled
-        FROM petition p WHERE {where} GROUP BY 1 ORDER BY petitions DESC, issue_type""", params, path)
+        SELECT p.issue_type, count(*) AS petition_count,
+               count(*) FILTER (WHERE p.status IN {RESOLVED}) AS resolved_count,
+               count(*) FILTER (WHERE p.status IN {SETTLED}) AS settled_count
+        FROM petition p WHERE {where} GROUP BY 1 ORDER BY petition_count DESC, issue_type""", params, path)
 
 
 def summary(scope: Scope, area: str | None = None, start: date | None = None, end: date | None = None,
