@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
-    worst = 0
+    worst, changed = 0, False
     for f in args.files:
         if args.kind == "boundaries":
             from etl import boundaries
@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             res = load_file(f, args.kind, args.db, profile=args.profile, sheet=args.sheet,
                             mapping=mapping, save_as=args.save_profile)
         worst = max(worst, res.exit_code)
+        changed = changed or bool(res.loaded or res.updated)
         if args.json:
             print(json.dumps({"file": res.file, "sha256": res.sha256, "rows_read": res.rows_read,
                               "loaded": res.loaded, "updated": res.updated,
@@ -68,4 +69,7 @@ def run(args: argparse.Namespace) -> int:
             print(line)
             if res.outcome in ("failed", "skipped"):
                 print(f"  {res.message}", file=sys.stderr if res.outcome == "failed" else sys.stdout)
+    if changed:  # alert rules see the new data; delivery problems are recorded, never fatal here
+        from alerts import after_load
+        after_load(args.db)
     return worst

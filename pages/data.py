@@ -6,6 +6,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
+from alerts.state import history_frame as alert_history
 from ui import fmt
 from ui.cache import call
 from ui.download import buttons
@@ -67,6 +68,24 @@ else:
         pl.col("message").alias(t("data.col.message")),
     ), hide_index=True, width="stretch")
     buttons(runs, "etl_runs")
+
+# ---- 预警记录: alerts sent to webhooks and e-mail (their state lives beside the warehouse)
+st.subheader(t("alerts.history"))
+hist = alert_history()  # not cached: deliveries happen between page views
+if hist.is_empty():
+    st.info(t("alerts.none"))
+else:
+    st.dataframe(hist.select(
+        pl.col("last_at").str.replace("T", " ").str.slice(0, 16).alias(t("alerts.col.when")),
+        pl.col("level").alias(t("alerts.col.level")), pl.col("title").alias(t("alerts.col.title")),
+        pl.col("channel").alias(t("alerts.col.channel")),
+        pl.col("status").replace_strict({k: t(f"alerts.status.{k}") for k in ("sent", "failed", "gave_up")},
+                                        default=pl.col("status")).alias(t("alerts.col.status")),
+        pl.col("tries").alias(t("alerts.col.tries")), pl.col("last_error").alias(t("alerts.col.error")),
+        pl.col("link").alias(t("alerts.col.link")),
+    ), hide_index=True, width="stretch",
+        column_config={t("alerts.col.link"): st.column_config.LinkColumn(display_text=t("alerts.open"))})
+    buttons(hist.drop("event_key"), "alert_history", key="alert_history")
 
 # ---- quarantine: by file and reason, then the raw rows of one group
 st.subheader(t("data.quarantine"))

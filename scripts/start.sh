@@ -12,4 +12,11 @@ if ! fc-list 2>/dev/null | grep -qi "Noto Serif CJK"; then
     echo "note: install fonts-noto-cjk (as root) for the PDF report's Chinese font" >&2
   fi
 fi
+# With an alert configuration (rules, channels, report recipients), the scheduler runs next to
+# the app: alerts every N minutes and the monthly report on the first working day.
+if [ -n "${ALERT_CONFIG:-}" ]; then
+  mkdir -p data
+  python3 -m alerts schedule --config "$ALERT_CONFIG" >>data/scheduler.log 2>&1 &
+  echo "scheduler started (pid $!, log data/scheduler.log)"
+fi
 exec python3 -m streamlit run app.py --server.headless true "$@"

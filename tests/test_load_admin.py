@@ -82,14 +82,16 @@ def test_page_shows_runs_quarantine_and_freshness(admin_db, monkeypatch, lang):
     from tests.apptest import open_page
 
     monkeypatch.setenv("WAREHOUSE_DB", str(admin_db))
+    monkeypatch.setenv("ALERT_STATE", str(admin_db.with_name("no_alerts_yet.sqlite")))
     at = open_page("data")
     if lang == "en":  # switch with the sidebar radio, as a user would
         at.radio(key="lang").set_value("en").run()
     assert not at.exception, at.exception
     assert len(at.dataframe) == 4  # freshness, runs, quarantine summary, raw rows
     heads = [s.value for s in at.subheader]
-    assert (["数据新鲜度（按表）", "最近导入记录", "隔离数据（按文件和原因）"] if lang == "zh" else
-            ["Data freshness by table", "Recent load runs", "Quarantined rows by file and reason"]) == heads
+    assert (["数据新鲜度（按表）", "最近导入记录", "预警记录（已推送的预警）", "隔离数据（按文件和原因）"] if lang == "zh" else
+            ["Data freshness by table", "Recent load runs", "Alert history (alerts sent)",
+             "Quarantined rows by file and reason"]) == heads
     labels = [b.label for b in at.get("download_button")]
     assert ("下载 Excel" if lang == "zh" else "Download Excel") in labels
     assert len(at.selectbox(key="data_pick").options) == 2  # one entry per file and reason
