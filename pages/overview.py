@@ -119,8 +119,10 @@ def _on_pick() -> None:
 
 
 def ranking_chart(rk: pl.DataFrame, current: str) -> go.Figure:
-    colours = ["#0b3d91" if c == current else "#5b8def" for c in rk["area_code"]]
+    colours = ["#b22222" if v else "#0b3d91" if c == current else "#5b8def"
+               for c, v in zip(rk["area_code"], rk["vetoed"])]
     arrows = ["" if d is None or d == 0 else (f"  ↑{d}" if d > 0 else f"  ↓{-d}") for d in rk["rank_change"]]
+    arrows = [a + (f"  {t('ov.vetoed')}" if v else "") for a, v in zip(arrows, rk["vetoed"])]
     labels = [f"{r}. {n}" for r, n in zip(rk["rank"], rk["name"])]
     fig = go.Figure(go.Bar(
         x=rk["score"].to_list(), y=labels, orientation="h", marker_color=colours,
@@ -190,7 +192,11 @@ if rk.height:
         pl.col("up_keys").map_elements(lambda ks: sep.join(names[k] for k in ks), return_dtype=pl.Utf8)
         .alias(t("ov.col.up")),
         pl.col("down_keys").map_elements(lambda ks: sep.join(names[k] for k in ks), return_dtype=pl.Utf8)
-        .alias(t("ov.col.down")))
+        .alias(t("ov.col.down")),
+        pl.Series(t("ov.col.veto"), [sep.join(names.get(k, k) for k in ks) for ks in rk["veto_keys"].to_list()]),
+        pl.Series(t("ov.col.deductions"), [sep.join(f"{names.get(k, k)} −{p:.1f}" for k, p in zip(ks, ps))
+                                           for ks, ps in zip(rk["deduction_keys"].to_list(),
+                                                             rk["deduction_points"].to_list())]))
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         t("ov.col.score"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.2f",
                                                            color="blue"),

@@ -257,6 +257,41 @@ def test_town_ranking_by_hand(wh, two_indicators):
     assert rk["area_code"].to_list() == [B, C, A]
 
 
+def test_deductions_by_hand(wh, two_indicators):
+    got = {r["area_code"]: r for r in ranking.town_ranking(FULL, COUNTY, OCT, path=wh).iter_rows(named=True)}
+    # points lost against full marks, 100 × w / Σw × (1 − s): A loses 66.67 (overdue) and 33.33
+    # (collective); C loses half of overdue's 66.67; B loses nothing
+    assert got[A]["deduction_keys"] == ["overdue_rate", "collective_incidents"]
+    assert got[A]["deduction_points"] == [66.67, 33.33]
+    assert got[C]["deduction_keys"] == ["overdue_rate"] and got[C]["deduction_points"] == [33.33]
+    assert got[B]["deduction_keys"] == [] and not any(got[t]["vetoed"] for t in (A, B, C))
+
+
+def test_apply_veto_drops_a_town_below_all_others():
+    import polars as pl
+
+    ranked = pl.DataFrame({"area_code": ["t1", "t2", "t3", "t4", "t5"], "score": [90.0, 80.0, 80.0, 99.0, 10.0],
+                           "rank": [2, 3, 3, 1, 5]})
+    out = ranking.apply_veto(ranked, {"t4": ["petitions_beijing_irregular"], "t5": ["collective_incidents"]})
+    got = {r["area_code"]: (r["rank"], r["vetoed"], r["veto_keys"]) for r in out.iter_rows(named=True)}
+    assert got == {"t1": (1, False, []), "t2": (2, False, []), "t3": (2, False, []),
+                   "t4": (4, True, ["petitions_beijing_irregular"]), "t5": (5, True, ["collective_incidents"])}
+
+
+def test_town_ranking_veto_whatever_the_score(wh, two_indicators, monkeypatch):
+    """B has the best score but reaches a veto figure (here: an overdue rate of 0 or more, a
+    figure only a test would set), so it ranks below A and C."""
+    vetoing = dict(two_indicators) | {"overdue_rate": dataclasses.replace(two_indicators["overdue_rate"], veto=0.0)}
+    monkeypatch.setattr(wi, "catalogue", lambda path=None: vetoing)
+    rk = ranking.town_ranking(FULL, COUNTY, OCT, path=wh)
+    got = {r["area_code"]: r for r in rk.iter_rows(named=True)}
+    assert got[B]["score"] == 100.0 and got[B]["vetoed"] and got[B]["veto_keys"] == ["overdue_rate"]
+    # A (overdue .6) is vetoed too; C has no overdue value: C first, then the vetoed by score
+    assert rk["area_code"].to_list() == [C, B, A] and rk["rank"].to_list() == [1, 2, 3]
+    ds = ranking.town_ranking_dataset(FULL, COUNTY, OCT.start, OCT.end, path=wh)
+    assert dict(zip(ds["area_code"], ds["veto_zh"]))[B] == "逾期率"
+
+
 def test_what_changed_sentences(wh, two_indicators):
     df = changes.what_changed(FULL, COUNTY, OCT, path=wh)
     # A overdue 0/2 → 3/5 (+60 pp, 30 notable steps), county 0/2 → 3/7 (+42.9 pp);

@@ -70,6 +70,8 @@ class Indicator:
     sensitive: bool = False
     notable_change: float = 0
     min_base: float = 0
+    veto: float | None = None  # 一票否决: a town at or above this value ranks below every other town
+    veto_source: str = ""
 
     def name(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh

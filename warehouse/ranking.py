@@ -15,6 +15,12 @@ Method, per period, over the towns of one county:
 5. Pulled up/down: an indicator's contribution = 100 × wᵢ / Σ w × (sᵢ − mean of sᵢ over towns),
    i.e. the points it adds or costs against an average town. The two largest positive
    contributions (≥ 0.5 points) pulled the town up, the two most negative pulled it down.
+6. Deductions (扣分): the points an indicator cost against full marks, 100 × wᵢ / Σ w × (1 − sᵢ),
+   listed largest first when ≥ 0.5 points.
+7. 一票否决: a town whose value on a veto indicator (catalogue `veto`, e.g. 进京非正常上访 ≥ 1)
+   reaches the veto figure ranks below every town without a veto, whatever its score; vetoed
+   towns are ranked among themselves by score. Veto counts are read unsuppressed (only the
+   flag and the indicator's name leave this module).
 """
 
 from __future__ import annotations
@@ -81,25 +87,56 @@ def scores(long: pl.DataFrame, weights: dict[str, float], directions: dict[str, 
             contrib[key] = 100 * w / total_w * (col[town] - sum(col.values()) / len(col))
         ups = sorted((k for k, c in contrib.items() if c >= MIN_CONTRIBUTION), key=lambda k: -contrib[k])
         downs = sorted((k for k, c in contrib.items() if c <= -MIN_CONTRIBUTION), key=lambda k: contrib[k])
-        r |= {"rank": ranks[town], "up_keys": ups[:TOP], "down_keys": downs[:TOP]}
+        lost = {k: round(100 * w / total_w * (1 - norm[k][town]), 2) for k, w in used.items()}
+        deduct = sorted((k for k, p in lost.items() if p >= MIN_CONTRIBUTION), key=lambda k: -lost[k])
+        r |= {"rank": ranks[town], "up_keys": ups[:TOP], "down_keys": downs[:TOP],
+              "deduction_keys": deduct, "deduction_points": [lost[k] for k in deduct]}
     return pl.DataFrame(list(rows.values()), schema={
         "area_code": pl.Utf8, "score": pl.Float64, "rank": pl.Int64, "up_keys": pl.List(pl.Utf8),
-        "down_keys": pl.List(pl.Utf8)})
+        "down_keys": pl.List(pl.Utf8), "deduction_keys": pl.List(pl.Utf8),
+        "deduction_points": pl.List(pl.Float64)})
+
+
+def vetoed(long: pl.DataFrame, vetoes: dict[str, float]) -> dict[str, list[str]]:
+    """Towns that reach a veto figure, with the indicator keys that vetoed them (from
+    (key, area_code, value) rows of one period)."""
+    out: dict[str, list[str]] = {}
+    for key, at in vetoes.items():
+        hit = long.filter((pl.col("key") == key) & (pl.col("value") >= at))
+        for town in hit["area_code"].to_list():
+            out.setdefault(town, []).append(key)
+    return out
+
+
+def apply_veto(ranked: pl.DataFrame, veto: dict[str, list[str]]) -> pl.DataFrame:
+    """Re-rank: towns without a veto by score ('min' ranks), then vetoed towns by score below them."""
+    clear = {t: sc for t, sc in zip(ranked["area_code"], ranked["score"]) if t not in veto}
+    hit = {t: sc for t, sc in zip(ranked["area_code"], ranked["score"]) if t in veto}
+    ranks = min_rank(clear) | {t: len(clear) + r for t, r in min_rank(hit).items()}
+    return ranked.with_columns(
+        pl.col("area_code").replace_strict(ranks, return_dtype=pl.Int64).alias("rank"),
+        pl.col("area_code").is_in(list(veto)).alias("vetoed"),
+        pl.col("area_code").replace_strict({t: veto.get(t, []) for t in ranks},
+                                           return_dtype=pl.List(pl.Utf8)).alias("veto_keys"))
 
 
 def _ranked(scope: Scope, county: str, period: Period, path=None) -> pl.DataFrame:
     cat = wi.catalogue()
     keys = [k for k, i in cat.items() if i.weight > 0 and "town" in i.levels]
-    long = wi.evaluate(scope, county, ["town"], [period], keys=keys, path=path, suppress=False)
-    base = pl.col("key").replace_strict({k: float(cat[k].min_base) for k in keys})
-    long = long.with_columns(pl.when(pl.col("denominator") < base).then(None)
-                             .otherwise(pl.col("value")).alias("value"))
-    return scores(long, {k: float(cat[k].weight) for k in keys}, {k: cat[k].direction for k in keys})
+    vetoes = {k: float(i.veto) for k, i in cat.items() if i.veto is not None and "town" in i.levels}
+    long = wi.evaluate(scope, county, ["town"], [period], keys=list(dict.fromkeys(keys + list(vetoes))),
+                       path=path, suppress=False)
+    base = pl.col("key").replace_strict({k: float(cat[k].min_base) for k in cat})
+    weighted = long.filter(pl.col("key").is_in(keys)).with_columns(
+        pl.when(pl.col("denominator") < base).then(None).otherwise(pl.col("value")).alias("value"))
+    ranked = scores(weighted, {k: float(cat[k].weight) for k in keys}, {k: cat[k].direction for k in keys})
+    return apply_veto(ranked, vetoed(long, vetoes))
 
 
 def town_ranking(scope: Scope, county: str, period: Period, path=None) -> pl.DataFrame:
     """One row per town, best first: rank, area_code, name, score, prev_rank, rank_change,
-    up_keys / down_keys (indicator keys that pulled the town up / down)."""
+    up_keys / down_keys (indicator keys that pulled the town up / down), vetoed and veto_keys
+    (一票否决), deduction_keys / deduction_points (扣分, largest first)."""
     county = county[:6]
     cur = _ranked(scope, county, period, path)
     prev = _ranked(scope, county, period.previous(), path).select(
@@ -110,12 +147,12 @@ def town_ranking(scope: Scope, county: str, period: Period, path=None) -> pl.Dat
                           pl.col("area_code").replace_strict(names, default=None).alias("name"),
                           pl.lit(period.key).alias("period"))
             .select("rank", "area_code", "name", "score", "prev_rank", "rank_change", "up_keys",
-                    "down_keys", "period")
+                    "down_keys", "vetoed", "veto_keys", "deduction_keys", "deduction_points", "period")
             .sort("rank", "area_code"))
 
 
 @dataset("town_ranking", "town ranking (定量考核) for one period: weighted score, rank, change in "
-         "rank, indicators that pulled each town up or down")
+         "rank, indicators that pulled each town up or down, 一票否决 and deductions (扣分)")
 def town_ranking_dataset(scope: Scope, area=None, start=None, end=None, path=None) -> pl.DataFrame:
     county = wi.root_area(scope, area, path)
     df = town_ranking(scope, county, wi.period_for(start, end, path), path)
@@ -124,9 +161,17 @@ def town_ranking_dataset(scope: Scope, area=None, start=None, end=None, path=Non
     def names(lang):
         return lambda keys: ("、" if lang == "zh" else "; ").join(cat[k].name(lang) for k in keys)
 
-    return df.with_columns(
+    out = df.with_columns(
         pl.col("up_keys").map_elements(names("zh"), return_dtype=pl.Utf8).alias("pulled_up_zh"),
         pl.col("down_keys").map_elements(names("zh"), return_dtype=pl.Utf8).alias("pulled_down_zh"),
         pl.col("up_keys").map_elements(names("en"), return_dtype=pl.Utf8).alias("pulled_up_en"),
         pl.col("down_keys").map_elements(names("en"), return_dtype=pl.Utf8).alias("pulled_down_en"),
     ).drop("up_keys", "down_keys")
+    return out.with_columns(
+        *[pl.Series(f"veto_{lang}", [sep.join(cat[k].name(lang) for k in ks) for ks in df["veto_keys"].to_list()],
+                    dtype=pl.Utf8) for lang, sep in (("zh", "、"), ("en", "; "))],
+        *[pl.Series(f"deductions_{lang}", [sep.join(f"{cat[k].name(lang)} −{p:.1f}" for k, p in zip(ks, ps))
+                                           for ks, ps in zip(df["deduction_keys"].to_list(),
+                                                             df["deduction_points"].to_list())], dtype=pl.Utf8)
+          for lang, sep in (("zh", "、"), ("en", "; "))],
+    ).drop("veto_keys", "deduction_keys", "deduction_points")
