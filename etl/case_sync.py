@@ -7,17 +7,21 @@
 - A case_events file replaces the whole log of each case it touches; then step times,
   status, returned_count and escalated are re-derived from the log.
 Derivation matches the schema comment: report/accept/dispatch = first such event, handle =
-last, verify/close = first; status = the last step that is not a return or escalation.
+last, verify/close = first; status = closed once the log holds a close (later events do not
+reopen a case), else the stage of the last stage event (side events and unmapped activities
+do not move a case: see warehouse/caseloop.py's stage entry).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from warehouse import process
+
 STEP_COLUMNS = [("report", "reported_at"), ("accept", "accepted_at"), ("dispatch", "dispatched_at"),
                 ("handle", "handled_at"), ("verify", "verified_at"), ("close", "closed_at")]
-STATUS = "CASE d.s WHEN 'report' THEN 'reported' WHEN 'accept' THEN 'accepted' WHEN 'dispatch' THEN " \
-         "'dispatched' WHEN 'handle' THEN 'handled' WHEN 'verify' THEN 'verified' WHEN 'close' THEN 'closed' END"
+STATUS = "CASE WHEN d.closed THEN 'closed' ELSE CASE d.s WHEN 'report' THEN 'reported' WHEN 'accept' THEN 'accepted' WHEN 'dispatch' THEN " \
+         "'dispatched' WHEN 'handle' THEN 'handled' WHEN 'verify' THEN 'verified' END END"
 
 
 def append_missing_steps(con, touched: str = "_touched") -> None:
@@ -29,10 +33,11 @@ def append_missing_steps(con, touched: str = "_touched") -> None:
         f"FROM cases c JOIN {touched} t USING (case_id) WHERE c.{col} IS NOT NULL"
         for i, (step, col) in enumerate(STEP_COLUMNS))
     con.execute(f"""
-        INSERT INTO case_event (case_id, seq, step, occurred_at, unit, outcome)
+        INSERT INTO case_event (case_id, seq, step, occurred_at, unit, outcome, activity, process)
         SELECT n.case_id,
                coalesce(m.max_seq, 0) + row_number() OVER (PARTITION BY n.case_id ORDER BY n.occurred_at, n.k),
-               n.step, n.occurred_at, n.unit, n.outcome
+               n.step, n.occurred_at, n.unit, n.outcome, {process.default_activity_sql("n.step")},
+               '{process.default().name}'
         FROM ({union}) n
         LEFT JOIN (SELECT case_id, max(seq) AS max_seq FROM case_event
                    WHERE case_id IN (SELECT case_id FROM {touched}) GROUP BY case_id) m USING (case_id)
@@ -59,7 +64,9 @@ def rederive(con, touched: str = "_touched", counts_too: bool = False) -> None:
                    arg_min(occurred_at, seq) FILTER (WHERE step = 'close') AS closed_at,
                    count(*) FILTER (WHERE step = 'return')::INTEGER AS returned_count,
                    coalesce(bool_or(step = 'escalate'), FALSE) AS escalated,
-                   arg_max(step, seq) FILTER (WHERE step NOT IN ('return', 'escalate')) AS s
+                   coalesce(bool_or(step = 'close'), FALSE) AS closed,
+                   arg_max(step, seq) FILTER (WHERE step IN ('report', 'accept', 'dispatch', 'handle', 'verify'))
+                     AS s
             FROM case_event WHERE case_id IN (SELECT case_id FROM {touched})
             GROUP BY case_id
         ) d
@@ -92,4 +99,4 @@ def new_logs(cases: pl.DataFrame) -> pl.DataFrame:
     events = parts[0]
     for part in parts[1:]:
         events = events.merge_sorted(part, "_order")
-    return events.drop("_order").collect()
+    return process.with_default_activity(events.drop("_order").collect())

@@ -150,7 +150,9 @@ def cases(df: pl.DataFrame, ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def case_events(df: pl.DataFrame, ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return df.with_columns(pl.col("seq").cast(pl.Int32)), EMPTY_BAD
+    from warehouse import process
+
+    return process.with_default_activity(df.with_columns(pl.col("seq").cast(pl.Int32))), EMPTY_BAD
 
 
 def opinion(df: pl.DataFrame, ctx) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse import marts, schema
+from warehouse import marts, process, schema
 
 # a county with two towns (三河镇 and 高良涧街道), for fixtures whose rows sit at town level
 COUNTY_TWO_TOWNS = [{"code": "320813", "name": "洪泽区", "level": "county"},
@@ -31,6 +31,8 @@ def insert(path: Path, table: str, rows: list[dict], rebuild_marts: bool = True)
     try:
         if rows:
             df = pl.DataFrame(rows, infer_schema_length=None)
+            if table == "case_event" and "activity" not in df.columns:  # logs written as step codes
+                df = process.with_default_activity(df)
             con.register("_rows", df.to_arrow())
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
             con.unregister("_rows")

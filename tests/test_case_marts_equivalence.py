@@ -28,19 +28,16 @@ WITH ev AS (
     FROM case_event GROUP BY case_id
 )
 SELECT c.case_id, c.area_code, left(c.area_code, 9) AS town_code,
-       c.case_type, c.category, c.source_channel, c.responsible_unit, c.resolved_level, c.status,
+       c.case_type, c.category, c.source_channel, c.responsible_unit, c.resolved_level,
        c.reported_at, date_trunc('month', c.reported_at)::DATE AS month,
        c.accepted_at, c.dispatched_at, c.handled_at, c.verified_at, c.closed_at, c.deadline_at,
        c.returned_count, c.escalated, c.satisfaction, c.citizen_resolved,
-       (epoch_us(c.accepted_at) - epoch_us(c.reported_at)) / 3.6e9 AS at_report_h,
-       (epoch_us(c.dispatched_at) - epoch_us(c.accepted_at)) / 3.6e9 AS at_accept_h,
-       (epoch_us(c.handled_at) - epoch_us(c.dispatched_at)) / 3.6e9 AS at_dispatch_h,
-       (epoch_us(c.verified_at) - epoch_us(c.handled_at)) / 3.6e9 AS at_handle_h,
-       (epoch_us(c.closed_at) - epoch_us(c.verified_at)) / 3.6e9 AS at_verify_h,
        (epoch_us(ev.last_at) - epoch_us(ev.first_at)) / 3.6e9 AS duration_h,
        ev.variant, coalesce(ev.n_events, 0) AS n_events
 FROM cases c LEFT JOIN ev USING (case_id)
 """
+# the stage-entry columns (status, entries, dwell) have their own hand-computed tests
+# (tests/test_caseloop_stages.py); here the mart's other columns are compared
 PLAIN_TRANSITION = """
 WITH pairs AS (
     SELECT case_id, step AS from_step, lead(step) OVER w AS to_step,
@@ -114,9 +111,12 @@ def hand(tmp_path_factory):
 
 
 def _differences(con, mart: str, plain: str) -> tuple[int, int]:
-    """Rows in the mart and not in the plain query's result, and the other way (multisets)."""
-    extra = con.sql(f"SELECT count(*) FROM (FROM {mart} EXCEPT ALL ({plain}))").fetchall()[0][0]
-    missing = con.sql(f"SELECT count(*) FROM (({plain}) EXCEPT ALL FROM {mart})").fetchall()[0][0]
+    """Rows in the mart and not in the plain query's result, and the other way (multisets),
+    over the plain query's columns."""
+    cols = ", ".join(c[0] for c in con.sql(f"DESCRIBE ({plain})").fetchall())
+    mart = f"SELECT {cols} FROM {mart}"
+    extra = con.sql(f"SELECT count(*) FROM (({mart}) EXCEPT ALL ({plain}))").fetchall()[0][0]
+    missing = con.sql(f"SELECT count(*) FROM (({plain}) EXCEPT ALL ({mart}))").fetchall()[0][0]
     return extra, missing
 
 
@@ -124,8 +124,8 @@ def _assert_equals_plain(con) -> None:
     assert _differences(con, "mart_case_flow", PLAIN_FLOW) == (0, 0)
     assert _differences(con, "mart_case_transition", PLAIN_TRANSITION) == (0, 0)
     for mart, plain in (("mart_case_flow", PLAIN_FLOW), ("mart_case_transition", PLAIN_TRANSITION)):
-        columns = con.sql(f"DESCRIBE {mart}").fetchall()
-        assert [c[:2] for c in columns] == [c[:2] for c in con.sql(f"DESCRIBE ({plain})").fetchall()]
+        columns = {c[0]: c[1] for c in con.sql(f"DESCRIBE {mart}").fetchall()}
+        assert all(columns[c[0]] == c[1] for c in con.sql(f"DESCRIBE ({plain})").fetchall())
 
 
 def test_flow_by_hand(hand):

@@ -130,10 +130,13 @@ def test_dwell_median_and_p90_by_hand(loop_db):
     # report→accept [0.5,1,1,1,1,3]: median 1, p90 at position 4.5 → 1 + 0.5·2 = 2
     assert (d["report"]["n"], d["report"]["median_hours"], d["report"]["p90_hours"]) == (6, 1.0, pytest.approx(2.0))
     assert (d["accept"]["median_hours"], d["accept"]["p90_hours"]) == (1.0, pytest.approx(2.0))
-    # first dispatch → last handle [3,24,26,98]: median 25, p90 at 2.7 → 26 + 0.7·72
-    assert d["dispatch"]["median_hours"] == pytest.approx(25.0)
-    assert d["dispatch"]["p90_hours"] == pytest.approx(76.4)
-    assert (d["handle"]["median_hours"], d["handle"]["p90_hours"]) == (pytest.approx(2.5), pytest.approx(3.7))
+    # entering dispatch → entering handle (the first handle) [A 24, B 16, C 98, F 3]: median 20,
+    # p90 at position 2.7 → 24 + 0.7·74
+    assert d["dispatch"]["median_hours"] == pytest.approx(20.0)
+    assert d["dispatch"]["p90_hours"] == pytest.approx(75.8)
+    # entering handle → verify, B's return and second handle included [A 3, B 12, C 4, F 1]
+    assert (d["handle"]["median_hours"], d["handle"]["p90_hours"]) == (pytest.approx(3.5), pytest.approx(9.6))
+    assert all(d[s]["ties"] == 0 and d[s]["out_of_order"] == 0 for s in cl.DWELL_STEPS)
     assert (d["verify"]["median_hours"], d["verify"]["p90_hours"]) == (pytest.approx(8.0), pytest.approx(10.0))
     t = cl.dwell(FULL, "320813", **OCT, path=loop_db)
     row = t.filter((t["step"] == "dispatch") & (t["case_type"] == "治安隐患")).to_dicts()[0]

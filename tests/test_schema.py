@@ -13,7 +13,7 @@ CONTRACT = {
     "cases": {"case_id", "case_type", "category", "source_channel", "area_code", "reported_at",
               "accepted_at", "dispatched_at", "handled_at", "verified_at", "closed_at", "deadline_at",
               "status", "resolved_level", "returned_count", "escalated", "satisfaction", "is_collective"},
-    "case_event": {"case_id", "seq", "step", "occurred_at", "unit", "outcome"},
+    "case_event": {"case_id", "seq", "step", "occurred_at", "unit", "outcome", "activity", "process", "attributes"},
     "opinion_post": {"platform", "published_at", "author_hash", "content", "place_text", "area_code",
                      "sentiment", "topic", "engagement", "handling_status"},
     "ssra": {"project_name", "area_code", "submitted_at", "decided_at", "legality", "rationality",
@@ -77,8 +77,9 @@ def test_v2_big_tables_lose_their_keys_and_keep_their_rows(tmp_path):
     assert schema.current_version(con) == schema.SCHEMA_VERSION
     assert con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name IN ('case_event', 'person') "
                    "AND constraint_type = 'PRIMARY KEY'").fetchall() == [(0,)]
-    assert con.sql("SELECT case_id, seq, step, unit FROM case_event").fetchall() == [
-        ("E1", 1, "report", None), ("E1", 2, "accept", "街道"), ("E2", 1, "report", None)]
+    assert con.sql("SELECT case_id, seq, step, unit, activity, process FROM case_event").fetchall() == [
+        ("E1", 1, "report", None, "发现上报", "综治中心事件闭环"), ("E1", 2, "accept", "街道", "统一受理", "综治中心事件闭环"),
+        ("E2", 1, "report", None, "发现上报", "综治中心事件闭环")]
     assert con.sql("SELECT person_key, area_code FROM person").fetchall() == [("k2", "320813001"), ("k1", "320813002")]
     con.close()
     assert schema.upgrade(path) == []  # already current

@@ -7,8 +7,17 @@ Everything is computed here, once, from `mart_case_flow` (one row per case, buil
 REPORTED in [start, end) (half-open, like periods.Period), and optional case types,
 categories and source channels. "Now" (open, stuck, overdue) is meta.data_now().
 
-Dwell at a step = time from reaching the step until the next main step (see the mart's
-header); only completed stages count, so open cases do not drag medians down.
+Stage entry (one definition for funnel, dwell, status and overdue; SQL in the mart): a case
+ENTERS a stage at its first event of that stage (activities are mapped to stages by the
+process definition, warehouse/process.py). It counts at a stage once however often it loops,
+and it has PASSED a stage when it entered that stage or any later one, so the funnel never
+grows from one stage to the next (conversion <= 1, drop-off >= 0). Dwell at a stage = time
+from entering it to the first later event of a higher stage; ties and out-of-order
+timestamps are counted (ties, out_of_order), never turned into durations, so a dwell is
+never negative. A case that entered close is closed whatever follows; otherwise it is open
+at the stage it last entered (open_stage) and overdue only against that stage's deadline
+(stage_deadline_at). Only completed stages count in dwell, so open cases do not drag
+medians down.
 """
 
 from __future__ import annotations
@@ -82,25 +91,29 @@ def _now(path) -> datetime:
 
 def funnel(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), channels=(),
            path=None) -> pl.DataFrame:
-    """One row per main step: the selection's cases reaching it, conversion from and drop-off
-    since the previous step, and the selection's cases open and stuck at the step now (status
-    = step) with how many are past their deadline and the median hours they have waited.
-    open_now_all / open_overdue_now_all: every open case at the step now, whenever reported
+    """One row per stage: the selection's cases that reached it (entered it or a later stage:
+    furthest_stage), those that entered it themselves (entered; the rest skipped it), share
+    of reported, conversion from and drop-off since the previous stage, and the selection's
+    cases open at the stage now (the stage they last entered) with how many are past that
+    stage's deadline and the median hours since they entered it.
+    open_now_all / open_overdue_now_all: every open case at the stage now, whenever reported
     (same area and filters): the operational picture."""
     where, params = _selection(scope, area, start, end, case_types, categories, channels)
     where_all, params_all = _selection(scope, area, None, None, case_types, categories, channels)
     now = _now(path)
     con = db.reader(path)
-    reached = con.sql(f"SELECT {', '.join(f'count({REACHED_COLUMN[s]})' for s in STEPS)} FROM {MART} "
-                      f"WHERE {where}", params=params).fetchall()[0]
+    reach = ", ".join(f"count(*) FILTER (WHERE furthest_stage >= {i + 1}), count(entry_{s}_at)"
+                      for i, s in enumerate(STEPS))
+    row = con.sql(f"SELECT {reach} FROM {MART} WHERE {where}", params=params).fetchall()[0]
+    reached, entered = row[0::2], row[1::2]
 
     def stuck(w: str, p: list) -> dict:
         cols = ", ".join(
-            f"count(*) FILTER (WHERE status = '{STATUS_OF_STEP[s]}'), "
-            f"count(*) FILTER (WHERE status = '{STATUS_OF_STEP[s]}' AND {d.sql(d.OVERDUE)}), "
-            f"median((epoch_us(?::TIMESTAMP) - epoch_us({REACHED_COLUMN[s]})) / 3.6e9) "
-            f"FILTER (WHERE status = '{STATUS_OF_STEP[s]}')" for s in STEPS[:-1])
-        row = con.sql(f"SELECT {cols} FROM {MART} WHERE {w} AND {d.OPEN}",
+            f"count(*) FILTER (WHERE open_stage = '{s}'), "
+            f"count(*) FILTER (WHERE open_stage = '{s}' AND {d.sql(d.STAGE_OVERDUE)}), "
+            f"median((epoch_us(?::TIMESTAMP) - epoch_us(open_since)) / 3.6e9) "
+            f"FILTER (WHERE open_stage = '{s}')" for s in STEPS[:-1])
+        row = con.sql(f"SELECT {cols} FROM {MART} WHERE {w} AND {d.OPEN_AT_STAGE}",
                       params=[now] * 2 * (len(STEPS) - 1) + p).fetchall()[0]
         return {s: row[3 * i:3 * i + 3] for i, s in enumerate(STEPS[:-1])} | {"close": (0, 0, None)}
 
@@ -109,12 +122,14 @@ def funnel(scope: Scope, area=None, start=None, end=None, case_types=(), categor
     for i, s in enumerate(STEPS):
         n, prev = reached[i], reached[i - 1] if i else None
         rows.append({
-            "step": s, "reached": n, "share_of_reported": n / reached[0] if reached[0] else None,
+            "step": s, "reached": n, "entered": entered[i], "skipped": n - entered[i],
+            "share_of_reported": n / reached[0] if reached[0] else None,
             "conversion": (n / prev if prev else None) if i else None, "drop_off": (prev - n) if i else None,
             "stuck_now": sel[s][0], "stuck_overdue_now": sel[s][1], "stuck_median_hours": sel[s][2],
             "open_now_all": every[s][0], "open_overdue_now_all": every[s][1],
         })
-    return pl.DataFrame(rows, schema={"step": pl.Utf8, "reached": pl.Int64, "share_of_reported": pl.Float64,
+    return pl.DataFrame(rows, schema={"step": pl.Utf8, "reached": pl.Int64, "entered": pl.Int64,
+                                      "skipped": pl.Int64, "share_of_reported": pl.Float64,
                                       "conversion": pl.Float64, "drop_off": pl.Int64, "stuck_now": pl.Int64,
                                       "stuck_overdue_now": pl.Int64, "stuck_median_hours": pl.Float64,
                                       "open_now_all": pl.Int64, "open_overdue_now_all": pl.Int64})
@@ -124,8 +139,8 @@ def summary(scope: Scope, area=None, start=None, end=None, case_types=(), catego
             path=None) -> dict:
     """Headline figures of the selection: cases, closed share, overdue share (OVERDUE at now),
     local resolution share (RESOLVED_LOCAL among RESOLVED) and satisfaction (SATISFIED among
-    RATED); plus open_now and open_overdue_now (OPEN, OPEN_OVERDUE) over every open case in
-    the area and filters, whenever reported."""
+    RATED); plus open_now and open_overdue_now (OPEN, STAGE_OVERDUE: past the deadline of the
+    stage it is open at) over every open case in the area and filters, whenever reported."""
     where, params = _selection(scope, area, start, end, case_types, categories, channels)
     where_all, params_all = _selection(scope, area, None, None, case_types, categories, channels)
     now = _now(path)
@@ -138,7 +153,7 @@ def summary(scope: Scope, area=None, start=None, end=None, case_types=(), catego
                  AS satisfaction_rate
         FROM {MART} WHERE {where}""", [now, *params], path).row(0, named=True)
     open_now, open_overdue = db.reader(path).sql(
-        f"SELECT count(*) FILTER (WHERE {d.OPEN}), count(*) FILTER (WHERE {d.sql(d.OPEN_OVERDUE)}) "
+        f"SELECT count(*) FILTER (WHERE {d.OPEN}), count(*) FILTER (WHERE {d.sql(d.STAGE_OVERDUE)}) "
         f"FROM {MART} WHERE {where_all}", params=[now, *params_all]).fetchall()[0]
     return row | {"open_now": open_now, "open_overdue_now": open_overdue, "local_target": LOCAL_TARGET,
                   "as_of": now}
@@ -149,19 +164,25 @@ def summary(scope: Scope, area=None, start=None, end=None, case_types=(), catego
 
 def dwell(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), channels=(),
           by: str | None = "case_type", path=None) -> pl.DataFrame:
-    """Median and p90 hours a case spends at each step, per case type or responsible unit
-    (by=None: one row per step for the whole selection). n = completed stages counted."""
+    """Median and p90 hours a case spends at each stage (from entering it to entering a
+    higher one), per case type or responsible unit (by=None: one row per stage for the whole
+    selection). n = completed stages measured; ties = stages left at the very moment they
+    were entered and out_of_order = stages whose next stage carries an earlier timestamp:
+    both reported, neither counted as a duration, so no dwell is negative."""
     if by not in (None, "case_type", "responsible_unit"):
         raise ValueError(f"dwell by {by!r}")
     where, params = _selection(scope, area, start, end, case_types, categories, channels)
     key = f"{by}, " if by else ""
     steps = ", ".join(f"'{s}'" for s in DWELL_STEPS)
-    hours = ", ".join(f"at_{s}_h" for s in DWELL_STEPS)
+    gaps = ", ".join(f"gap_{s}_h" for s in DWELL_STEPS)
     order = f"list_position([{steps}], step){', ' + by if by else ''}"
     return db.query(f"""
-        SELECT step, {key}count(h) AS n, quantile_cont(h, 0.5) AS median_hours,
-               quantile_cont(h, 0.9) AS p90_hours, avg(h) AS mean_hours
-        FROM (SELECT {key}unnest([{steps}]) AS step, unnest([{hours}]) AS h FROM {MART} WHERE {where})
+        SELECT step, {key}count(h) FILTER (WHERE h > 0) AS n,
+               quantile_cont(h, 0.5) FILTER (WHERE h > 0) AS median_hours,
+               quantile_cont(h, 0.9) FILTER (WHERE h > 0) AS p90_hours,
+               avg(h) FILTER (WHERE h > 0) AS mean_hours,
+               count(*) FILTER (WHERE h = 0) AS ties, count(*) FILTER (WHERE h < 0) AS out_of_order
+        FROM (SELECT {key}unnest([{steps}]) AS step, unnest([{gaps}]) AS h FROM {MART} WHERE {where})
         WHERE h IS NOT NULL
         GROUP BY {key}step ORDER BY {order}""", params, path)
 
@@ -182,18 +203,19 @@ def overdue_by_type(scope: Scope, area=None, start=None, end=None, case_types=()
 
 def overdue_open(scope: Scope, area=None, case_types=(), categories=(), channels=(), limit: int = 200,
                  path=None) -> pl.DataFrame:
-    """Cases open now and past their deadline (definitions.OPEN_OVERDUE), whenever reported,
+    """Cases open now and past the deadline of the stage they are open at (STAGE_OVERDUE),
+    whenever reported,
     oldest first. Case-level: needs a person-level scope; the reporter is masked."""
     scope.require_person_level()
     now = _now(path)
     where, params = _selection(scope, area, None, None, case_types, categories, channels, table="f.")
     return db.query(f"""
         SELECT f.case_id, f.case_type, a.name AS town_name, f.area_code, f.source_channel,
-               f.reported_at, f.deadline_at, f.status, f.responsible_unit,
-               (epoch_us(?::TIMESTAMP) - epoch_us(f.deadline_at)) / 3.6e9 AS hours_over,
+               f.reported_at, f.deadline_at, f.status, f.open_stage, f.responsible_unit,
+               (epoch_us(?::TIMESTAMP) - epoch_us(f.stage_deadline_at)) / 3.6e9 AS hours_over,
                c.reporter_masked
         FROM {MART} f JOIN {REPORTER} c USING (case_id) LEFT JOIN area a ON a.code = f.town_code
-        WHERE {where} AND {d.sql(d.OPEN_OVERDUE)}
+        WHERE {where} AND {d.sql(d.STAGE_OVERDUE)}
         ORDER BY f.reported_at, f.case_id LIMIT {int(limit)}""", [now, *params, now], path)
 
 

@@ -9,6 +9,10 @@ data's 'now' (warehouse.meta.data_now) bound as a parameter or literal by the ca
 OVERDUE = "(coalesce(handled_at, {now}) > deadline_at)"
 OPEN = "(status <> 'closed')"
 OPEN_OVERDUE = "(status <> 'closed' AND handled_at IS NULL AND deadline_at < {now})"
+# On mart_case_flow (stage entry from the log, see 20_case_flow.sql): open at the stage it last
+# entered, and overdue only against that stage's deadline (none once handling is done).
+OPEN_AT_STAGE = "(open_stage IS NOT NULL)"
+STAGE_OVERDUE = "(open_stage IS NOT NULL AND stage_deadline_at < {now})"
 # The same, as it stood at a past moment {now} (e.g. a month end): reported before it, past
 # its deadline, and not yet handled then (used for history, where status is today's).
 OPEN_OVERDUE_AS_OF = "(reported_at < {now} AND deadline_at < {now} AND coalesce(handled_at, {now}) >= {now})"

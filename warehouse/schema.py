@@ -12,11 +12,13 @@ import duckdb
 # 2: opinion_case (stage times of warned opinion topics)
 # 3: case_event and person without their PRIMARY KEYs (the loader keeps the keys unique)
 # 4: petition and key_petitioner (the 信访 register)
-SCHEMA_VERSION = 4
+# 5: case_event keeps the county's own activity names (activity, process, attributes; step is
+#    the mapped stage, NULL when unmapped, side events widened); process_stage
+SCHEMA_VERSION = 5
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 TABLES = (
-    "schema_version", "area", "grid_staff", "person", "case_type", "cases", "case_event",
+    "schema_version", "area", "grid_staff", "person", "case_type", "cases", "case_event", "process_stage",
     "opinion_post", "opinion_case", "ssra", "survey_response", "petition", "key_petitioner", "etl_run",
     "quarantine",
 )
@@ -43,14 +45,14 @@ def table_statements() -> dict[str, str]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Create the tables schema.sql has and this warehouse lacks, rebuild those whose
-    definition changed in place (see _drop_key), record the new version.
+    definition changed in place (see _rebuild), record the new version.
 
     Returns the tables added or rebuilt."""
     have = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
     added = [name for name in table_statements() if name not in have]
     for name in added:
         con.execute(table_statements()[name])
-    added += [t for t, order in UNKEYED.items() if t not in added and _drop_key(con, t, ", ".join(order))]
+    added += [t for t, order in UNKEYED.items() if t not in added and _rebuild(con, t, ", ".join(order))]
     if (current_version(con) or 0) < SCHEMA_VERSION:
         con.execute("INSERT INTO schema_version VALUES (?, ?)", [SCHEMA_VERSION, datetime.now()])
     return added
@@ -61,17 +63,33 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
 UNKEYED = {"person": ("area_code",), "case_event": ("case_id", "seq")}
 
 
-def _drop_key(con: duckdb.DuckDBPyConnection, table: str, order: str) -> bool:
-    """Copy `table` into its new, key-less definition (DuckDB cannot drop a key in place).
-    True when it was rebuilt."""
+# v5: columns an older table lacks, with the value its rows get (SQL over the old row)
+NEW_COLUMNS = {"case_event": {"activity": lambda: _process().default_activity_sql("step"),
+                              "process": lambda: f"'{_process().default().name}'",
+                              "attributes": lambda: "NULL"}}
+
+
+def _process():
+    from warehouse import process
+
+    return process
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection, table: str, order: str) -> bool:
+    """Copy `table` into its current definition when it still has its v2 key (DuckDB cannot
+    drop a key in place) or lacks columns added since (NEW_COLUMNS: filled for old rows; a
+    CHECK widened with them). True when it was rebuilt."""
     keyed = con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = ? "
                     "AND constraint_type = 'PRIMARY KEY'", params=[table]).fetchall()[0][0]
-    if not keyed:
+    have = [r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()]
+    fill = {c: f() for c, f in NEW_COLUMNS.get(table, {}).items() if c not in have}
+    if not keyed and not fill:
         return False
-    con.execute(f"ALTER TABLE {table} RENAME TO {table}_keyed")
+    con.execute(f"ALTER TABLE {table} RENAME TO {table}_old")
     con.execute(table_statements()[table])
-    con.execute(f"INSERT INTO {table} SELECT * FROM {table}_keyed ORDER BY {order}")
-    con.execute(f"DROP TABLE {table}_keyed")
+    select = ", ".join(have + [f"{sql} AS {c}" for c, sql in fill.items()])
+    con.execute(f"INSERT INTO {table} BY NAME SELECT {select} FROM {table}_old ORDER BY {order}")
+    con.execute(f"DROP TABLE {table}_old")
     return True
 
 

@@ -110,14 +110,34 @@ CREATE TABLE cases (
 -- (case_id, seq) is unique without a PRIMARY KEY: the loader writes whole logs per case and
 -- checks the key of every log it extends or replaces (etl/keys.py). A key
 -- index cost 5-6x the insert itself (7.45 M events at city scale: 13.1 s with it, 2.3 s without).
+-- activity is the county's own name for what happened (派单, 签收, 回访, …); step is the stage
+-- or side event the process definition maps it to (warehouse/process.py), NULL when the
+-- definition does not map it (listed as unmapped, still kept and shown at activity level).
 CREATE TABLE case_event (
     case_id      VARCHAR NOT NULL,
     seq          INTEGER NOT NULL,
-    step         VARCHAR NOT NULL CHECK (step IN
-                   ('report', 'accept', 'dispatch', 'handle', 'verify', 'close', 'return', 'escalate')),
+    step         VARCHAR CHECK (step IN
+                   ('report', 'accept', 'dispatch', 'handle', 'verify', 'close',
+                    'return', 'escalate', 'delay', 'supervise', 'cancel', 'other')),
     occurred_at  TIMESTAMP NOT NULL,
     unit         VARCHAR,
-    outcome      VARCHAR
+    outcome      VARCHAR,
+    activity     VARCHAR NOT NULL,
+    process      VARCHAR NOT NULL,       -- name of the process definition that mapped it
+    -- JSON object of the log's other columns
+    attributes   VARCHAR
+);
+
+-- The process definitions in use: one row per definition and activity, with its stage or
+-- side event (NULL: an activity the log holds and the definition does not map).
+CREATE TABLE process_stage (
+    process      VARCHAR NOT NULL,
+    activity     VARCHAR NOT NULL,
+    stage        VARCHAR CHECK (stage IN
+                   ('report', 'accept', 'dispatch', 'handle', 'verify', 'close',
+                    'return', 'escalate', 'delay', 'supervise', 'cancel', 'other')),
+    source       VARCHAR,                -- the YAML file it came from
+    PRIMARY KEY (process, activity)
 );
 
 -- One row per public-opinion post (网络舆情).

@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import polars as pl
 
+from warehouse import process
+
 STEP_ORDER = ["report", "accept", "dispatch", "escalate", "dispatch", "handle", "return",
               "handle", "return", "handle", "verify", "close"]
 STATUS_OF_STEP = {"report": "reported", "accept": "accepted", "dispatch": "dispatched",
@@ -220,7 +222,8 @@ def build_cases(areas: pl.DataFrame, persons: pl.DataFrame, cfg: dict, now: date
             "occurred_at": t[m], "unit": unit[m].astype(str), "outcome": oc.astype(str)}))
     events = (pl.concat(parts).sort("case_id", "k")
               .with_columns((pl.int_range(pl.len()).over("case_id") + 1).cast(pl.Int32).alias("seq"))
-              .select("case_id", "seq", "step", "occurred_at", "unit", "outcome"))
+              .select("case_id", "seq", "step", "occurred_at", "unit", "outcome")
+              .pipe(process.with_default_activity))
     # times increase along a case, so cutting at `now` never leaves a gap in a case's steps
 
     derived = events.group_by("case_id").agg(
