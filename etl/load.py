@@ -27,13 +27,14 @@ import duckdb
 import polars as pl
 from tqdm import tqdm
 
-from etl import area_names, case_sync, keys, profiles, transforms
+from etl import area_names, case_sync, event_log, keys, profiles, transforms
 from etl.identity import hash_key
 from etl.order import is_sorted_by
 from etl.readers import LINE, FileNotLoadable, RawTable, read_file
 from etl.rules import KINDS, Context, reason_zh, validate
 from etl.rules.engine import RSEP, SEP
 from warehouse import db, marts, schema
+from warehouse import process as processes
 
 PROGRESS_BYTES = 20_000_000  # show a progress bar from this file size up
 
@@ -54,6 +55,8 @@ class LoadResult:
     stages: dict[str, float] = field(default_factory=dict)  # seconds per step, for benchmarks
     cpu: dict[str, float] = field(default_factory=dict)     # CPU seconds per step (all threads)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    unmapped: list[str] = field(default_factory=list)   # event_log: activities the definition lacks
+    cases_created: int = 0                              # event_log: cases the log named, new here
 
     @property
     def quarantined_total(self) -> int:
@@ -76,6 +79,12 @@ class LoadContext(Context):
     case_types: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"case_type": pl.Utf8, "category": pl.Utf8, "deadline_hours": pl.Int64}))
     new_case_types: pl.DataFrame | None = None
+    # event_log (etl/event_log.py)
+    process: processes.Definition | None = None
+    attributes: pl.DataFrame | None = None
+    activities: list[str] = field(default_factory=list)
+    new_cases: pl.DataFrame | None = None
+    unmapped: list[str] = field(default_factory=list)
 
 
 def sha256_of(path: Path) -> str:
@@ -107,17 +116,20 @@ def _one_writer(live: Path):
 
 def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str | None = None,
               now: datetime | None = None, progress: bool | None = None,
-              mapping: dict[str, str] | None = None, save_as: str | None = None) -> LoadResult:
+              mapping: dict[str, str] | None = None, save_as: str | None = None, process=None) -> LoadResult:
     """Load one file of `kind` into the warehouse at `path`; never raises for bad input.
     `mapping` (field → header) overrides the automatic header mapping; `save_as` saves the
-    mapping used as a named profile in profiles.profile_dir(path)."""
+    mapping used as a named profile in profiles.profile_dir(path). process: the process
+    definition (a YAML path or warehouse.process.Definition) an event_log's activities are
+    mapped with (default: the demo flow's)."""
     live = db.db_path(path)
     live.parent.mkdir(parents=True, exist_ok=True)
     with _one_writer(live):
-        return _load_file(file, kind, live, profile, sheet, now, progress, mapping, save_as)
+        return _load_file(file, kind, live, profile, sheet, now, progress, mapping, save_as, process)
 
 
-def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, save_as=None) -> LoadResult:
+def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, save_as=None,
+               process=None) -> LoadResult:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     file = Path(file)
@@ -144,6 +156,8 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
         bar.update()
         bar.update()
         res.rows_read = raw.frame.height  # counted even when the file is refused below
+        if kind == "event_log" and not isinstance(process, processes.Definition):
+            process = processes.load(process) if process else processes.default()
         prof = profiles.pick(kind, raw.frame.columns, profile, mapping, user_dir)
         res.profile = prof.name
         mapped = profiles.apply(prof, raw.frame)
@@ -158,6 +172,9 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
                 return res
             ctx = _context(con, kind, now)
             mapped = area_names.resolve(mapped, con.sql("SELECT code, name, level, parent_code FROM area").pl())
+            if kind == "event_log":
+                ctx.process = process
+                ctx.attributes = event_log.attributes(raw.frame, prof.match(raw.frame.columns))
             checked = validate(mapped, KINDS[kind], ctx)
             lap("validate")
             bar.update()
@@ -166,6 +183,9 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
             lap("transform")
             bar.update()
             res.loaded, res.updated = _write(con, kind, rows, ctx)
+            if kind == "event_log":
+                res.unmapped = ctx.unmapped
+                res.cases_created = ctx.new_cases.height if ctx.new_cases is not None else 0
             lap("write")
             _quarantine(con, res, raw, bad, now, prof.match(raw.frame.columns))
             res.outcome = "partial" if res.quarantined_total else "ok"
@@ -209,9 +229,9 @@ def _already_loaded(con, sha: str, kind: str) -> bool:
 def _context(con, kind: str, now: datetime) -> LoadContext:
     ctx = LoadContext(now=now, key=hash_key(), con=con)
     ctx.area_codes = con.sql("SELECT code FROM area").pl()["code"]
-    if kind == "case_events":
+    if kind in ("case_events", "event_log"):
         ctx.case_ids = con.sql("SELECT case_id FROM cases").pl()["case_id"]
-    if kind == "cases":
+    if kind in ("cases", "event_log"):
         ctx.case_types = con.sql("SELECT case_type, category, deadline_hours::BIGINT AS deadline_hours "
                                  "FROM case_type").pl()
     return ctx
@@ -221,6 +241,7 @@ def _context(con, kind: str, now: datetime) -> LoadContext:
 CHANGES = {kind: {spec.table} for kind, spec in KINDS.items()}
 CHANGES["cases"] |= {"case_type", "case_event"}
 CHANGES["case_events"] |= {"cases"}
+CHANGES["event_log"] |= {"cases", "case_type", "process_stage"}
 
 
 def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, int]:
@@ -240,7 +261,7 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
     try:
         on = " AND ".join(f"t.{k} = r.{k}" for k in spec.key)
         updated = con.sql(f"SELECT count(*) FROM {spec.table} t JOIN _rows r ON {on}").fetchall()[0][0]
-        if kind == "case_events":
+        if kind in ("case_events", "event_log"):
             # the file is the whole log of each case it names: replace those logs
             con.execute("DELETE FROM case_event WHERE case_id IN (SELECT DISTINCT case_id FROM _rows)")
         elif updated:
@@ -276,7 +297,9 @@ def _write(con, kind: str, rows: pl.DataFrame, ctx: LoadContext) -> tuple[int, i
                 case_sync.rederive(con, "_had_log")
                 con.execute("DROP TABLE _had_log")
                 con.unregister("_had_log_frame")
-        if kind == "case_events":
+        if kind == "event_log":
+            event_log.write(con, ctx)
+        if kind in ("case_events", "event_log"):
             con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT case_id FROM _rows")
             case_sync.rederive(con, counts_too=True)
             con.execute("DROP TABLE _touched")

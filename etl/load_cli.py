@@ -32,6 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="save the mapping used as profile NAME in the profile directory "
                         "($ETL_PROFILE_DIR or profiles/ beside the warehouse), for --profile NAME next time")
     p.add_argument("--sheet", help="XLSX sheet name or 1-based number (default: the first)")
+    p.add_argument("--process", metavar="PROCESS.yaml",
+                   help="event_log: the process definition mapping each activity to a stage "
+                        "(name: …, stages: {activity: report|accept|dispatch|handle|verify|close|return|"
+                        "escalate|delay|supervise|cancel|other}); default: the demo flow's")
     p.add_argument("--json", action="store_true", help="print one JSON summary per file")
     p.set_defaults(func=run)
 
@@ -53,20 +57,26 @@ def run(args: argparse.Namespace) -> int:
             res = boundaries.load(f, args.db, datum=args.datum)
         else:
             res = load_file(f, args.kind, args.db, profile=args.profile, sheet=args.sheet,
-                            mapping=mapping, save_as=args.save_profile)
+                            mapping=mapping, save_as=args.save_profile,
+                            process=getattr(args, "process", None))
         worst = max(worst, res.exit_code)
         changed = changed or bool(res.loaded or res.updated)
         if args.json:
             print(json.dumps({"file": res.file, "sha256": res.sha256, "rows_read": res.rows_read,
                               "loaded": res.loaded, "updated": res.updated,
                               "quarantined": res.quarantined, "seconds": res.seconds,
-                              "outcome": res.outcome, "profile": res.profile, "message": res.message},
+                              "outcome": res.outcome, "profile": res.profile, "message": res.message}
+                             | ({"unmapped_activities": res.unmapped, "cases_created": res.cases_created}
+                                if args.kind == "event_log" else {}),
                              ensure_ascii=False))
         else:
             q = ", ".join(f"{k} {n}" for k, n in res.quarantined.items()) or "0"
             line = (f"{res.file}: {res.outcome}; read {res.rows_read}, loaded {res.loaded}, "
                     f"updated {res.updated}, quarantined {q}; {res.seconds:.2f} s")
             print(line)
+            if args.kind == "event_log" and res.outcome in ("ok", "partial"):
+                print(f"  cases created {res.cases_created}; unmapped activities "
+                      f"{len(res.unmapped)}: {', '.join(res.unmapped) or '-'}")
             if res.outcome in ("failed", "skipped"):
                 print(f"  {res.message}", file=sys.stderr if res.outcome == "failed" else sys.stdout)
     if changed:  # alert rules see the new data; delivery problems are recorded, never fatal here

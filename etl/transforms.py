@@ -193,4 +193,11 @@ def passthrough(df: pl.DataFrame, ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 TRANSFORMS = {"areas": areas, "grid_staff": passthrough, "persons": persons, "cases": cases,
-              "case_events": case_events, "opinion": opinion, "ssra": passthrough, "surveys": passthrough}
+              "case_events": case_events, "opinion": opinion, "ssra": passthrough, "surveys": passthrough,
+              "event_log": lambda df, ctx: _event_log().transform(df, ctx)}
+
+
+def _event_log():
+    from etl import event_log
+
+    return event_log

@@ -240,7 +240,7 @@ def test_datasets_exact_names_and_shapes(loop_db):
     kw = {"area": "320813", "start": date(2026, 10, 1), "end": date(2026, 10, 31), "path": loop_db}  # --to inclusive
     assert datasets.get("funnel", FULL, **kw)["reached"].to_list() == [6, 6, 5, 4, 4, 4]
     dw = datasets.get("dwell", FULL, **kw)
-    assert dw.columns == ["step", "case_type", "median_hours", "p90_hours", "n"]
+    assert dw.columns == ["step", "case_type", "median_hours", "p90_hours", "n", "ties", "out_of_order"]
     va = datasets.get("variants", FULL, **kw)
     assert va.columns == ["variant", "cases", "mean_hours"] and va["cases"].sum() == 6
     assert datasets.all_datasets()["cases"].person_level

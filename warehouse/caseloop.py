@@ -294,31 +294,58 @@ def satisfaction_mix(scope: Scope, area=None, start=None, end=None, case_types=(
 # ---------------------------------------------------------------- process mining
 
 
+LEVELS_OF_DETAIL = ("stage", "activity")
+
+
+def _level(level: str) -> str:
+    if level not in LEVELS_OF_DETAIL:
+        raise ValueError(f"level must be one of {', '.join(LEVELS_OF_DETAIL)}, not {level!r}")
+    return level
+
+
 def variants(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), channels=(),
-             limit: int | None = None, path=None) -> pl.DataFrame:
-    """Process variants: one row per distinct step sequence (returns and escalations are
-    steps of their own, joined by '>'), with its cases, share of the selection and the mean
-    and median case duration in hours (first to last event), most frequent first. Open
-    cases count with the path they have taken so far."""
+             limit: int | None = None, level: str = "stage", path=None) -> pl.DataFrame:
+    """Process variants: one row per distinct sequence of a case's events in log order,
+    joined by '>', with its cases, share of the selection and the mean and median case
+    duration in hours (first to last event), most frequent first. Open cases count with the
+    path they have taken so far. level='stage': each event as its stage or side event
+    (returns and escalations are steps of their own; unmapped activities left out);
+    level='activity': the county's own activity names, every event."""
     where, params = _selection(scope, area, start, end, case_types, categories, channels)
     lim = f"LIMIT {int(limit)}" if limit else ""
+    source = MART
+    if _level(level) == "activity":
+        source = f"""(SELECT f.*, a.activity_variant AS variant_a FROM {MART} f JOIN (
+                        SELECT case_id, string_agg(activity, '>' ORDER BY seq) AS activity_variant
+                        FROM case_event WHERE case_id IN (SELECT case_id FROM {MART} WHERE {where})
+                        GROUP BY case_id) a USING (case_id))"""
+        params = params * 2
+    col = "variant_a" if level == "activity" else "variant"
     return db.query(f"""
-        SELECT variant, count(*) AS cases, count(*) / sum(count(*)) OVER () AS share,
+        SELECT {col} AS variant, count(*) AS cases, count(*) / sum(count(*)) OVER () AS share,
                avg(duration_h) AS mean_hours, median(duration_h) AS median_hours,
                any_value(n_events) AS steps, bool_and(status = 'closed') AS closed
-        FROM {MART} WHERE {where} AND variant IS NOT NULL
-        GROUP BY variant ORDER BY cases DESC, variant {lim}""", params, path)
+        FROM {source} WHERE {where} AND {col} IS NOT NULL
+        GROUP BY {col} ORDER BY cases DESC, {col} {lim}""", params, path)
 
 
 def transitions(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), channels=(),
-                path=None) -> pl.DataFrame:
+                level: str = "stage", path=None) -> pl.DataFrame:
     """Directly-follows transitions between consecutive events of a case (a performance
     DFG): from_step, to_step, how often, and mean / median hours between the two events.
-    Reads mart_case_transition (one row per consecutive event pair)."""
+    level='stage' reads mart_case_transition (stages and side events, unmapped activities
+    left out); level='activity' pairs the county's own activity names, every event."""
     where, params = _selection(scope, area, start, end, case_types, categories, channels)
+    source = "mart_case_transition"
+    if _level(level) == "activity":
+        source = f"""(SELECT activity AS from_step, lead(activity) OVER w AS to_step,
+                             (epoch_us(lead(occurred_at) OVER w) - epoch_us(occurred_at)) / 3.6e9 AS hours
+                      FROM case_event WHERE case_id IN (SELECT case_id FROM {MART} WHERE {where})
+                      WINDOW w AS (PARTITION BY case_id ORDER BY seq) QUALIFY to_step IS NOT NULL)"""
+        where = "TRUE"
     return db.query(f"""
         SELECT from_step, to_step, count(*) AS n, avg(hours) AS mean_hours, median(hours) AS median_hours
-        FROM mart_case_transition WHERE {where}
+        FROM {source} WHERE {where}
         GROUP BY from_step, to_step ORDER BY n DESC, from_step, to_step""", params, path)
 
 
@@ -442,10 +469,10 @@ def funnel_dataset(scope, area=None, start=None, end=None, path=None):
     return funnel(scope, area, start, _end(end), path=path)
 
 
-@dataset("dwell", "各环节停留时长：每环节×事件类型的中位数与 P90（小时）")
+@dataset("dwell", "各环节停留时长：每环节×事件类型的中位数与 P90（小时），并列与时间倒序另计")
 def dwell_dataset(scope, area=None, start=None, end=None, path=None):
     return dwell(scope, area, start, _end(end), path=path).select(
-        "step", "case_type", "median_hours", "p90_hours", "n")
+        "step", "case_type", "median_hours", "p90_hours", "n", "ties", "out_of_order")
 
 
 @dataset("dwell_by_unit", "各环节停留时长：每环节×责任单位的中位数与 P90（小时）")
@@ -453,14 +480,14 @@ def dwell_by_unit_dataset(scope, area=None, start=None, end=None, path=None):
     return dwell(scope, area, start, _end(end), by="responsible_unit", path=path)
 
 
-@dataset("variants", "流程变体：步骤序列（以 > 连接）、事件数、平均时长（小时）")
-def variants_dataset(scope, area=None, start=None, end=None, path=None):
-    return variants(scope, area, start, _end(end), path=path).select("variant", "cases", "mean_hours")
+@dataset("variants", "流程变体：环节序列（以 > 连接）、事件数、平均时长（小时）；--level stage|activity")
+def variants_dataset(scope, area=None, start=None, end=None, path=None, level="stage"):
+    return variants(scope, area, start, _end(end), level=level, path=path).select("variant", "cases", "mean_hours")
 
 
-@dataset("transitions", "环节流转：相邻两步的次数与平均/中位间隔（小时）")
-def transitions_dataset(scope, area=None, start=None, end=None, path=None):
-    return transitions(scope, area, start, _end(end), path=path)
+@dataset("transitions", "环节流转：相邻两步的次数与平均/中位间隔（小时）；--level stage|activity")
+def transitions_dataset(scope, area=None, start=None, end=None, path=None, level="stage"):
+    return transitions(scope, area, start, _end(end), level=level, path=path)
 
 
 @dataset("overdue_by_type", "各事件类型超期率（限时办结）")

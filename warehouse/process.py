@@ -32,6 +32,7 @@ CHINESE = {"发现上报": "report", "统一受理": "accept", "指挥派遣": "
            "任务核查": "verify", "评价归档": "close", "退回": "return", "提级": "escalate", "延期": "delay",
            "督办": "supervise", "撤销": "cancel", "其他": "other"}
 DEFAULT_PATH = Path(__file__).with_name("processes") / "default.yaml"
+CHANNELS = ("网格员巡查", "12345", "110联动", "信访", "来访", "视频巡查", "网络")  # schema.sql's list
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Definition:
     description: str = ""
     source: str = ""
     names: dict[str, str] = field(default_factory=dict)  # stage → the first activity mapped to it
+    # for cases an event log names and the warehouse lacks (etl/event_log.py)
+    case_type: str | None = None
+    source_channel: str = "网络"
+    deadline_hours: int = 168
 
     def stage_of(self, activity: str) -> str | None:
         return self.stages.get(activity)
@@ -70,7 +75,17 @@ def parse(data, source: str = "") -> Definition:
     names = {}
     for activity, s in out.items():
         names.setdefault(s, activity)
-    return Definition(str(data["name"]).strip(), out, str(data.get("description") or ""), source, names)
+    channel = str(data.get("source_channel") or "网络")
+    if channel not in CHANNELS:
+        raise ValueError(f"{where}: source_channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    try:
+        hours = int(data.get("deadline_hours") or 168)
+    except (TypeError, ValueError):
+        hours = 0
+    if hours <= 0:
+        raise ValueError(f"{where}: deadline_hours must be a positive number of hours")
+    return Definition(str(data["name"]).strip(), out, str(data.get("description") or ""), source, names,
+                      str(data["case_type"]) if data.get("case_type") else None, channel, hours)
 
 
 def load(path: str | Path) -> Definition:
@@ -127,3 +142,45 @@ def with_default_activity(events: pl.DataFrame) -> pl.DataFrame:
     return events.with_columns(
         pl.col("step").replace_strict(names, default=pl.col("step"), return_dtype=pl.Utf8).alias("activity"),
         pl.lit(default().name).alias("process"))
+
+
+def in_use(path=None) -> pl.DataFrame:
+    """Every activity of the event log with its process definition, stage (NULL: unmapped)
+    and how many events and cases carry it; the default definition's own rows too when no
+    log has been loaded with one (the demo)."""
+    from warehouse import db
+
+    used = db.query("""
+        SELECT process, activity, any_value(step) AS stage, count(*) AS events, count(DISTINCT case_id) AS cases
+        FROM case_event GROUP BY process, activity""", path=path)
+    stored = db.query("SELECT process, activity, stage FROM process_stage", path=path)
+    known = stored.vstack(default().frame().select(pl.lit(default().name).alias("process"), "activity", "stage")) \
+        .unique(["process", "activity"], keep="first", maintain_order=True)
+    out = known.join(used.select("process", "activity", "events", "cases"), on=["process", "activity"], how="full",
+                     coalesce=True)
+    out = out.join(used.select("process", "activity", pl.col("stage").alias("_logged")),
+                   on=["process", "activity"], how="left")
+    out = out.with_columns(pl.coalesce("stage", "_logged").alias("stage"),
+                           pl.col("events").fill_null(0), pl.col("cases").fill_null(0)).drop("_logged")
+    # a definition no event uses and no load stored (the default, once a county loads its own) stays out
+    live = out.group_by("process").agg(pl.col("events").sum()).filter(pl.col("events") > 0)["process"]
+    if live.len():
+        out = out.filter(pl.col("process").is_in(live.implode()) | pl.col("process").is_in(stored["process"].implode()))
+    order = {s: i for i, s in enumerate(ALL)}
+    return out.with_columns(pl.col("stage").replace_strict(order, default=len(ALL), return_dtype=pl.Int32)
+                            .alias("_o")).sort("process", "_o", "activity").drop("_o")
+
+
+def unmapped(path=None) -> pl.DataFrame:
+    """Activities the log holds that their process definition does not map (stage NULL)."""
+    return in_use(path).filter(pl.col("stage").is_null() & (pl.col("events") > 0))
+
+
+def of_case(case_id: str, path=None) -> dict:
+    """The process definition a case's log was read with and its activity → stage map."""
+    from warehouse import db
+
+    rows = db.query("SELECT any_value(process) AS process FROM case_event WHERE case_id = ?", [case_id], path)
+    name = rows["process"][0] if rows.height and rows["process"][0] else default().name
+    table = in_use(path).filter(pl.col("process") == name).select("activity", "stage", "events")
+    return {"process": name, "map": table}

@@ -116,6 +116,12 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
         F("case_id", required=True), F("seq", "int", min=1), F("step", "enum", True, values=STEPS),
         F("occurred_at", "datetime", True, past=True), F("unit"), F("outcome")),
         file_key=("case_id", "seq")),
+    # a bare event log as process-mining tools hold it (one row per event, the county's own
+    # activity names; a process definition maps them to stages): see etl/event_log.py
+    KindSpec("event_log", "case_event", "cases", ("case_id", "seq"), (
+        F("case_id", required=True), F("activity", required=True),
+        F("occurred_at", "datetime", True, past=True), F("unit"), F("outcome"), F("case_type"),
+        F("source_channel", "enum", values=CHANNELS), F("area_code", "area", levels=(GRID,)))),
     KindSpec("opinion", "opinion_post", "opinion", ("post_id",), (
         F("post_id", required=True), F("platform", required=True),
         F("published_at", "datetime", True, past=True), F("author_hash"), F("author"),
