@@ -52,7 +52,9 @@ def all_datasets() -> dict[str, Dataset]:
 
 
 def get(name: str, scope: Scope, area: str | None = None, start: date | None = None,
-        end: date | None = None, path=None) -> pl.DataFrame:
+        end: date | None = None, path=None, **options) -> pl.DataFrame:
+    """options: a dataset's own keyword arguments (e.g. level='activity' for variants and
+    transitions); None values are left out."""
     ds = all_datasets().get(name)
     if ds is None:
         raise KeyError(f"no dataset {name!r}; `python -m warehouse export --list` names them")
@@ -60,4 +62,5 @@ def get(name: str, scope: Scope, area: str | None = None, start: date | None = N
         scope.require_person_level()
     if area and not scope.allows_area(area):
         raise PermissionError(f"area {area} is outside scope '{scope.name}'")
-    return ds.fn(scope, area=area, start=start, end=end, path=path)
+    options = {k: v for k, v in options.items() if v is not None}
+    return ds.fn(scope, area=area, start=start, end=end, path=path, **options)

@@ -21,6 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--area", help="area code (county, town, village or grid)")
     p.add_argument("--from", dest="start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, YYYY-MM-DD (inclusive)")
+    p.add_argument("--level", choices=["stage", "activity"],
+                   help="variants, transitions: the six stages and side events (default) or the "
+                        "county's own activity names")
     p.add_argument("--format", choices=["csv", "json", "xlsx"], default="csv")
     p.add_argument("--out", help="output file (default: standard output; required for xlsx)")
     p.add_argument("--lang", choices=["zh", "en", "raw"],
@@ -38,7 +41,12 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and not args.out:
         print("--format xlsx needs --out FILE", file=sys.stderr)
         return 2
-    df = datasets.get(args.name, FULL, area=args.area, start=args.start, end=args.end, path=args.db)
+    try:
+        df = datasets.get(args.name, FULL, area=args.area, start=args.start, end=args.end, path=args.db,
+                          level=args.level)
+    except TypeError:
+        print(f"dataset {args.name} has no --level", file=sys.stderr)
+        return 2
     lang = args.lang or ("raw" if args.format == "json" else "zh")
     if lang == "raw":
         if args.format == "xlsx":
