@@ -20,7 +20,7 @@ from ui.freshness import banner
 from ui.i18n import t
 from ui.plotting import show
 from ui.tabs import url_tabs
-from warehouse import areas
+from warehouse import areas, process
 from warehouse import caseloop as cl
 from warehouse.periods import shift
 
@@ -95,7 +95,8 @@ if case_id:
     st.subheader(t("cl.case.timeline"))
     if tl.height:
         fig = go.Figure(go.Scatter(
-            x=tl["occurred_at"].to_list(), y=[step_label(s) for s in tl["step"]], mode="lines+markers",
+            x=tl["occurred_at"].to_list(), y=[step_label(s) if s else a for s, a in zip(tl["step"], tl["activity"])],
+            text=tl["activity"].to_list(), mode="lines+markers",
             hovertext=[u or "" for u in tl["unit"]], marker={"size": 12, "color": "#2e75b6"},
             line={"color": "#9dc3e6"}))
         fig.add_vline(x=detail["deadline_at"], line_dash="dash", line_color="#c00000")
@@ -107,6 +108,14 @@ if case_id:
         st.dataframe(rename(translate(tl, "step", "cl.step")), hide_index=True, placeholder="—", width="stretch",
                      column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="%.1f")
                                     for c in ("hours_since_previous", "hours_since_report")})
+    used = call(process.of_case, case_id)
+    with st.expander(t("proc.title", name=used["process"]), expanded=False):
+        st.caption(t("proc.help"))
+        st.dataframe(used["map"].with_columns(
+            pl.col("stage").replace_strict({s: t(f"cl.step.{s}") for s in process.ALL}, default=t("proc.unmapped"),
+                                           return_dtype=pl.Utf8))
+                     .rename({"activity": t("cl.col.activity"), "stage": t("proc.stage"), "events": t("proc.events")}),
+                     hide_index=True, width="stretch")
     st.stop()
 
 # ---------------------------------------------------------------- the loop for a selection

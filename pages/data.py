@@ -13,7 +13,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import lang, t
-from warehouse import admin, meta
+from warehouse import admin, meta, process
 
 f = sidebar(show_period=False)
 st.title(t("page.data"))
@@ -86,6 +86,20 @@ else:
     ), hide_index=True, width="stretch",
         column_config={t("alerts.col.link"): st.column_config.LinkColumn(display_text=t("alerts.open"))})
     buttons(hist.drop("event_key"), "alert_history", key="alert_history")
+
+# ---- process definitions: each logged activity's stage, the unmapped ones listed
+st.subheader(t("proc.data.title"))
+mapping = call(process.in_use)
+missing = call(process.unmapped)
+if missing.height:
+    st.warning(t("proc.data.unmapped", n=missing.height, names="、".join(missing["activity"].to_list()[:50])))
+else:
+    st.caption(t("proc.data.none"))
+st.dataframe(mapping.with_columns(
+    pl.col("stage").replace_strict({s: t(f"cl.step.{s}") for s in process.ALL}, default=t("proc.unmapped"),
+                                   return_dtype=pl.Utf8)).rename(
+    {"process": t("proc.process"), "activity": t("cl.col.activity"), "stage": t("proc.stage"),
+     "events": t("proc.events"), "cases": t("proc.cases")}), hide_index=True, width="stretch")
 
 # ---- quarantine: by file and reason, then the raw rows of one group
 st.subheader(t("data.quarantine"))

@@ -86,8 +86,13 @@ def test_case_timeline_by_url(small_db):
     assert not at.exception, at.exception
     assert case_id in at.title[0].value
     events = cl.case_timeline(FULL, case_id, path=small_db)
-    assert len(at.dataframe) == 1 and at.dataframe[0].value.shape[0] == events.height
-    assert "退回重办" in at.dataframe[0].value.iloc[:, 1].tolist()      # the case with most returns
+    assert len(at.dataframe) == 2 and at.dataframe[0].value.shape[0] == events.height
+    assert "退回" in at.dataframe[0].value.iloc[:, 1].tolist()          # its own activity name
+    assert "退回重办" in at.dataframe[0].value.iloc[:, 2].tolist()      # the case with most returns
+    # the process definition its log was read with, and the activity → stage map
+    assert at.expander[0].label == "流程定义：综治中心事件闭环"
+    mapping = dict(zip(at.dataframe[1].value.iloc[:, 0], at.dataframe[1].value.iloc[:, 1]))
+    assert mapping["发现上报"] == "发现上报" and mapping["退回"] == "退回重办" and mapping["督办"] == "督办"
     missing = open_page("cases", case="NO-SUCH-CASE")
     assert not missing.exception and missing.warning
 

@@ -110,3 +110,30 @@ def test_transitions_match_pm4py_performance_dfg(log_db, pm4py_log):
     for pair, stats in perf.items():
         assert ours[pair]["mean_hours"] * 3600 == pytest.approx(stats["mean"], rel=1e-9)
         assert ours[pair]["median_hours"] * 3600 == pytest.approx(stats["median"], rel=1e-9)
+
+
+def test_messy_stage_log_matches_pm4py(tmp_path):
+    """Loops, skipped stages, repeats, side events, simultaneous timestamps and post-close
+    events (tests/test_caseloop_stages.py's random log, the cases whose timestamps follow
+    their order: PM4Py orders by time): variants and transitions equal PM4Py's."""
+    from tests.test_caseloop_stages import T0 as S0
+    from tests.test_caseloop_stages import build, random_log
+
+    log = {c: evs for c, evs in random_log(500, seed=5).items()
+           if all(a[1] <= b[1] for a, b in zip(evs, evs[1:]))}
+    path = build(tmp_path / "messy.duckdb", log)
+    events = pd.DataFrame([{"case_id": c, "step": s, "occurred_at": S0 + timedelta(hours=h)}
+                           for c, evs in log.items() for s, h in evs])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pm4py
+    pm = pm4py.format_dataframe(events, case_id="case_id", activity_key="step", timestamp_key="occurred_at")
+    ours = cl.variants(FULL, path=path)
+    assert dict(zip(ours["variant"], ours["cases"])) == {">".join(k): v for k, v in pm4py.get_variants(pm).items()}
+    got = {(r["from_step"], r["to_step"]): r for r in cl.transitions(FULL, path=path).to_dicts()}
+    counts, _, _ = pm4py.discover_dfg(pm)
+    perf, _, _ = pm4py.discover_performance_dfg(pm)
+    assert {k: r["n"] for k, r in got.items()} == dict(counts)
+    for pair, stats in perf.items():
+        assert got[pair]["mean_hours"] * 3600 == pytest.approx(stats["mean"], rel=1e-9, abs=1e-6)
+        assert got[pair]["median_hours"] * 3600 == pytest.approx(stats["median"], rel=1e-9, abs=1e-6)

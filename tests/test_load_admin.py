@@ -87,15 +87,18 @@ def test_page_shows_runs_quarantine_and_freshness(admin_db, monkeypatch, lang):
     if lang == "en":  # switch with the sidebar radio, as a user would
         at.radio(key="lang").set_value("en").run()
     assert not at.exception, at.exception
-    assert len(at.dataframe) == 4  # freshness, runs, quarantine summary, raw rows
+    assert len(at.dataframe) == 5  # freshness, runs, process map, quarantine summary, raw rows
     heads = [s.value for s in at.subheader]
-    assert (["数据新鲜度（按表）", "最近导入记录", "预警记录（已推送的预警）", "隔离数据（按文件和原因）"] if lang == "zh" else
+    assert (["数据新鲜度（按表）", "最近导入记录", "预警记录（已推送的预警）", "流程定义与活动映射", "隔离数据（按文件和原因）"]
+            if lang == "zh" else
             ["Data freshness by table", "Recent load runs", "Alert history (alerts sent)",
-             "Quarantined rows by file and reason"]) == heads
+             "Process definitions and activity map", "Quarantined rows by file and reason"]) == heads
+    stages = at.dataframe[2].value.iloc[:, 2].tolist()   # the demo flow's map, in the reader's language
+    assert ("评价归档" if lang == "zh" else "Closed") in stages
     labels = [b.label for b in at.get("download_button")]
     assert ("下载 Excel" if lang == "zh" else "Download Excel") in labels
     assert len(at.selectbox(key="data_pick").options) == 2  # one entry per file and reason
-    raw = at.dataframe[3].value
+    raw = at.dataframe[4].value
     assert "行号" in raw.columns or "Line" in raw.columns
 
 

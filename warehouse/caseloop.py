@@ -122,17 +122,17 @@ def funnel(scope: Scope, area=None, start=None, end=None, case_types=(), categor
     for i, s in enumerate(STEPS):
         n, prev = reached[i], reached[i - 1] if i else None
         rows.append({
-            "step": s, "reached": n, "entered": entered[i], "skipped": n - entered[i],
-            "share_of_reported": n / reached[0] if reached[0] else None,
+            "step": s, "reached": n, "share_of_reported": n / reached[0] if reached[0] else None,
             "conversion": (n / prev if prev else None) if i else None, "drop_off": (prev - n) if i else None,
             "stuck_now": sel[s][0], "stuck_overdue_now": sel[s][1], "stuck_median_hours": sel[s][2],
             "open_now_all": every[s][0], "open_overdue_now_all": every[s][1],
+            "entered": entered[i], "skipped": n - entered[i],
         })
-    return pl.DataFrame(rows, schema={"step": pl.Utf8, "reached": pl.Int64, "entered": pl.Int64,
-                                      "skipped": pl.Int64, "share_of_reported": pl.Float64,
+    return pl.DataFrame(rows, schema={"step": pl.Utf8, "reached": pl.Int64, "share_of_reported": pl.Float64,
                                       "conversion": pl.Float64, "drop_off": pl.Int64, "stuck_now": pl.Int64,
                                       "stuck_overdue_now": pl.Int64, "stuck_median_hours": pl.Float64,
-                                      "open_now_all": pl.Int64, "open_overdue_now_all": pl.Int64})
+                                      "open_now_all": pl.Int64, "open_overdue_now_all": pl.Int64,
+                                      "entered": pl.Int64, "skipped": pl.Int64})
 
 
 def summary(scope: Scope, area=None, start=None, end=None, case_types=(), categories=(), channels=(),
@@ -436,10 +436,11 @@ def case_detail(scope: Scope, case_id: str, path=None) -> dict | None:
 
 
 def case_timeline(scope: Scope, case_id: str, path=None) -> pl.DataFrame:
-    """The case's events in order, with hours since the previous event and since report."""
+    """The case's events in order (its own activity names and the stage each maps to), with
+    hours since the previous event and since report."""
     scope.require_person_level()
     return db.query(f"""
-        SELECT e.seq, e.step, e.occurred_at, e.unit, e.outcome,
+        SELECT e.seq, e.activity, e.step, e.occurred_at, e.unit, e.outcome,
                (epoch_us(e.occurred_at) - epoch_us(lag(e.occurred_at) OVER w)) / 3.6e9 AS hours_since_previous,
                (epoch_us(e.occurred_at) - epoch_us(first_value(e.occurred_at) OVER w)) / 3.6e9
                  AS hours_since_report
