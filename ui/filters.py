@@ -150,6 +150,12 @@ def _period_select() -> Period:
 
 
 def _period_label(p: Period) -> str:
+    if p.grain == "week":
+        year, week, _ = p.start.isocalendar()
+        last = p.end - timedelta(days=1)
+        if i18n_lang() == "zh":
+            return f"{year}年第{week}周（{p.start.month}月{p.start.day}日–{last.month}月{last.day}日）"
+        return f"{year} W{week} ({p.start:%d %b}–{last:%d %b})"
     if p.grain == "month":
         return fmt.month(p.start)
     if p.grain == "quarter":

@@ -357,15 +357,15 @@ VALUES_SCHEMA = {
 
 
 def period_for(start: date | None, end: date | None, path=None) -> Period:
-    """One period from an export's --from/--to: a whole month, quarter or year when the range is
-    exactly one, else a custom range; the month containing --from alone; default: last month."""
+    """One period from an export's --from/--to: a whole ISO week, month, quarter or year when the
+    range is exactly one, else a custom range; the month containing --from alone; default: last month."""
     if start is None and end is None:
         return meta.default_period("month", path)
     if end is None:
         return period_of("month", start)
     if start is None:
         return period_of("month", end)
-    for grain in ("month", "quarter", "year"):
+    for grain in ("week", "month", "quarter", "year"):
         p = period_of(grain, start)
         if p.start == start and p.end == end + timedelta(days=1):
             return p

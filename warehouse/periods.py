@@ -1,11 +1,16 @@
-"""Reporting periods: month, quarter, year or a custom range, and their comparisons."""
+"""Reporting periods: ISO week, month, quarter, year or a custom range, and their comparisons.
+
+Weeks are ISO weeks (Monday 00:00 to the next Monday), keyed by ISO year and week, 2026-W47;
+a week's "same period last year" is the week with the same number (or the last week of that
+ISO year when it has no week 53)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-GRAINS = ("month", "quarter", "year", "custom")
+GRAINS = ("week", "month", "quarter", "year", "custom")
+WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -18,7 +23,10 @@ class Period:
 
     @property
     def key(self) -> str:
-        """2026-10, 2026Q4, 2026, or 2026-01-01~2026-03-31 (inclusive end for people)."""
+        """2026-W47, 2026-10, 2026Q4, 2026, or 2026-01-01~2026-03-31 (inclusive end for people)."""
+        if self.grain == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
         if self.grain == "month":
             return f"{self.start:%Y-%m}"
         if self.grain == "quarter":
@@ -31,9 +39,16 @@ class Period:
         if self.grain == "custom":
             span = self.end - self.start
             return Period(self.start - span, self.start, "custom")
+        if self.grain == "week":
+            return Period(self.start - WEEK, self.start, "week")
         return Period(shift(self.start, -months_in(self.grain)), self.start, self.grain)
 
     def year_ago(self) -> Period:
+        if self.grain == "week":
+            year, week, _ = self.start.isocalendar()
+            last_week = date(year - 1, 12, 28).isocalendar()[1]  # 28 Dec is always in the last ISO week
+            start = date.fromisocalendar(year - 1, min(week, last_week), 1)
+            return Period(start, start + WEEK, "week")
         return Period(shift(self.start, -12), shift(self.end, -12), self.grain)
 
     def history(self, n: int) -> list[Period]:
@@ -55,6 +70,9 @@ def shift(d: date, months: int) -> date:
 
 def period_of(grain: str, day: date) -> Period:
     """The period of the given grain that contains `day`."""
+    if grain == "week":
+        start = day - timedelta(days=day.weekday())
+        return Period(start, start + WEEK, "week")
     if grain == "month":
         start = date(day.year, day.month, 1)
     elif grain == "quarter":
@@ -72,6 +90,10 @@ def parse(key: str, grain: str | None = None) -> Period:
     if "~" in key:
         a, b = key.split("~")
         return Period(date.fromisoformat(a), date.fromisoformat(b) + timedelta(days=1), "custom")
+    if "W" in key:
+        y, w = key.split("-W")
+        start = date.fromisocalendar(int(y), int(w), 1)
+        return Period(start, start + WEEK, "week")
     if "Q" in key:
         y, q = key.split("Q")
         return period_of("quarter", date(int(y), (int(q) - 1) * 3 + 1, 1))
