@@ -5,10 +5,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.filters import init_language
-from ui.firststart import ensure_warehouse
-from ui.i18n import t
-from ui.nav import DEFAULT_PAGE, PAGES
+from ui import serving
+
+serving.preload()  # before any page code: heavy imports done once, polars conversions guarded
+
+from ui.filters import init_language  # noqa: E402
+from ui.firststart import ensure_warehouse  # noqa: E402
+from ui.i18n import t  # noqa: E402
+from ui.nav import DEFAULT_PAGE, PAGES  # noqa: E402
 
 ICON = str(Path(__file__).with_name("ui") / "assets" / "icon.png")  # local: a :material: icon loads from fonts.gstatic.com
 
@@ -40,4 +44,5 @@ else:
     groups[next(iter(groups))].insert(0, root(home))
     nav = st.navigation(groups)
 ensure_warehouse()  # after st.navigation, so the sidebar never lists raw page files
-nav.run()
+with serving.run_slot():  # a few page runs at a time keep the server responsive
+    nav.run()

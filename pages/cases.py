@@ -23,6 +23,7 @@ from ui.tabs import url_tabs
 from warehouse import areas, process
 from warehouse import caseloop as cl
 from warehouse.periods import shift
+from warehouse.pymap import mapped
 
 PAGE_SIZE = 50
 UNIT_ROWS = 20  # units in the dwell-by-unit heatmap
@@ -51,8 +52,7 @@ def rename(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def translate(df: pl.DataFrame, col: str, prefix: str) -> pl.DataFrame:
-    return df.with_columns(pl.col(col).map_elements(lambda v: t(f"{prefix}.{v}") if v else v,
-                                                    return_dtype=pl.Utf8))
+    return df.with_columns(mapped(df, col, lambda v: t(f"{prefix}.{v}") if v else v))
 
 
 def chart(fig, height=360):
@@ -265,7 +265,7 @@ with tab["rates"]:
         st.subheader(t("cl.rates.title"))
         if trend.height:
             long = trend.unpivot(index="month", on=["response_rate", "solve_rate", "satisfaction_rate"])
-            long = long.with_columns(pl.col("variable").map_elements(lambda v: t(f"cl.col.{v}"), return_dtype=pl.Utf8))
+            long = long.with_columns(mapped(long, "variable", lambda v: t(f"cl.col.{v}")))
             fig = px.line(long.to_pandas(), x="month", y="value", color="variable", markers=True,
                           labels={"month": "", "value": "", "variable": ""}, title=t("cl.rates.trend"))
             fig.update_yaxes(tickformat=".0%")
@@ -347,7 +347,7 @@ with tab["variants"]:
             fig.update_xaxes(title=t("cl.variants.position"), dtick=1, showgrid=False, zeroline=False)
             fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
             chart(fig, 110 + 32 * len(rows))
-        view = va.with_columns(pl.col("variant").map_elements(path_label, return_dtype=pl.Utf8)).drop("closed")
+        view = va.with_columns(mapped(va, "variant", path_label)).drop("closed")
         st.dataframe(rename(view), hide_index=True, placeholder="—", width="stretch",
                      column_config={t("cl.col.variant"): st.column_config.TextColumn(width="large"),
                                     t("cl.col.share"): st.column_config.ProgressColumn(format="percent",

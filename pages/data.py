@@ -14,6 +14,7 @@ from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import lang, t
 from warehouse import admin, meta, process
+from warehouse.pymap import mapped
 
 f = sidebar(show_period=False)
 st.title(t("page.data"))
@@ -44,8 +45,8 @@ cols[3].metric(t("data.failed_30d"), fmt.num(recent.filter(pl.col("outcome") == 
 st.subheader(t("data.freshness"))
 fresh = call(admin.freshness_by_table, f.scope)
 st.dataframe(fresh.select(
-    pl.col("table_name").map_elements(lambda x: t(f"data.table.{x}"), return_dtype=pl.Utf8).alias(t("data.col.table")),
-    pl.col("domain").map_elements(lambda x: t(f"domain.{x}"), return_dtype=pl.Utf8).alias(t("data.col.domain")),
+    mapped(fresh, "table_name", lambda x: t(f"data.table.{x}")).alias(t("data.col.table")),
+    mapped(fresh, "domain", lambda x: t(f"domain.{x}")).alias(t("data.col.domain")),
     pl.col("rows").alias(t("data.col.rows")),
     when("newest_data").alias(t("data.col.newest")),
     when("last_loaded").alias(t("data.col.last_loaded")),

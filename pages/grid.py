@@ -17,6 +17,7 @@ from ui.plotting import localize
 from warehouse import geo, meta
 from warehouse import grid_profile as gp
 from warehouse.periods import shift
+from warehouse.pymap import mapped
 
 PLOTLY = {"displaylogo": False}
 
@@ -89,7 +90,7 @@ with right:
     st.subheader(t("grid.groups"))
     grp = call(gp.groups, f.scope, grid)
     shown = grp.with_columns(
-        pl.col("kind").map_elements(lambda k: t(f"grid.kind.{k}"), return_dtype=pl.Utf8),
+        mapped(grp, "kind", lambda k: t(f"grid.kind.{k}")),
         pl.col("count").cast(pl.Utf8).fill_null(t("grid.suppressed")))
     st.dataframe(shown.rename({"kind": t("grid.kind.special") + " / " + t("grid.kind.care"),
                                "group": t("grid.group"), "count": t("grid.count")}),

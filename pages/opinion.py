@@ -20,6 +20,7 @@ from ui.i18n import t
 from ui.plotting import draw, finish, kept_figures, show
 from ui.tabs import url_tabs
 from warehouse import areas, opinion
+from warehouse.pymap import mapped
 
 LEVEL_RGB = {"红": [220, 38, 38], "橙": [234, 120, 20], "黄": [230, 190, 20], "蓝": [37, 99, 235]}
 
@@ -216,7 +217,7 @@ with tab_handling:
             with right:
                 st.markdown(f"**{t('opinion.handling.stage_table')}**")
                 st.dataframe(stages.select(
-                    pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8).alias(t("opinion.col.status")),
+                    mapped(stages, "stage", stage_name).alias(t("opinion.col.status")),
                     pl.col("reached").alias(t("opinion.col.reached")),
                     pl.col("median_hours").alias(t("opinion.col.median_hours")),
                     pl.col("p90_hours").alias(t("opinion.col.p90_hours")),
@@ -236,7 +237,7 @@ with tab_handling:
             part = part.with_columns(
                 pl.col("opinion_case_id").replace_strict(label).alias("record"),
                 pl.when(pl.col("running")).then(pl.lit(running))
-                .otherwise(pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8)).alias("what"))
+                .otherwise(mapped(part, "stage", stage_name)).alias("what"))
             colours = dict(zip([stage_name(x) for _, x, _ in opinion.HANDLING_STAGES],
                                ["#c5dbef", "#9dc3e6", "#4a90c8", "#2e75b6", "#1f4e79"])) | {running: "#f59e0b"}
             fig = px.timeline(part.to_pandas(), x_start="start", x_end="finish", y="record", color="what",
@@ -252,7 +253,7 @@ with tab_handling:
             table = rec.select(
                 pl.col("level").alias(t("opinion.col.level")), pl.col("area_name").alias(t("opinion.col.area")),
                 pl.col("topic").alias(t("opinion.col.topic")), pl.col("opened_at").alias(t("opinion.col.opened")),
-                pl.col("stage").map_elements(stage_name, return_dtype=pl.Utf8).alias(t("opinion.col.status")),
+                mapped(rec, "stage", stage_name).alias(t("opinion.col.status")),
                 pl.when(pl.col("is_open")).then(pl.lit(t("opinion.handling.open_flag")))
                 .otherwise(pl.lit(t("opinion.handling.closed_flag"))).alias(t("opinion.col.state")),
                 *[pl.col(c).alias(t("opinion.col.stage_hours", stage=stage_name(n)))

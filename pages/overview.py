@@ -18,6 +18,7 @@ from ui.freshness import banner
 from ui.i18n import t
 from warehouse import areas, changes, ranking
 from warehouse import indicators as wi
+from warehouse.pymap import joined_names
 
 RAG_COLOUR = {"green": "#188038", "amber": "#e37400", "red": "#c5221f", None: "#80868b"}
 RAG_BADGE = {"green": "green", "amber": "orange", "red": "red", None: "gray"}
@@ -189,10 +190,8 @@ if rk.height:
         pl.col("rank").alias(t("ov.col.rank")), pl.col("name").alias(t("ov.col.town")),
         pl.col("score").alias(t("ov.col.score")), pl.col("prev_rank").alias(t("ov.col.prev_rank")),
         pl.col("rank_change").alias(t("ov.col.rank_change")),
-        pl.col("up_keys").map_elements(lambda ks: sep.join(names[k] for k in ks), return_dtype=pl.Utf8)
-        .alias(t("ov.col.up")),
-        pl.col("down_keys").map_elements(lambda ks: sep.join(names[k] for k in ks), return_dtype=pl.Utf8)
-        .alias(t("ov.col.down")),
+        joined_names("up_keys", names, sep).alias(t("ov.col.up")),
+        joined_names("down_keys", names, sep).alias(t("ov.col.down")),
         pl.Series(t("ov.col.veto"), [sep.join(names.get(k, k) for k in ks) for ks in rk["veto_keys"].to_list()]),
         pl.Series(t("ov.col.deductions"), [sep.join(f"{names.get(k, k)} −{p:.1f}" for k, p in zip(ks, ps))
                                            for ks, ps in zip(rk["deduction_keys"].to_list(),

@@ -13,6 +13,7 @@ from ui.freshness import banner
 from ui.i18n import t
 from ui.plotting import localize
 from warehouse import areas, population, suppression
+from warehouse.pymap import mapped
 
 CONFIG = {"displaylogo": False}
 TYPE_COLOURS = {"户籍": "#1f77b4", "流动": "#ff7f0e", "境外": "#2ca02c"}
@@ -170,8 +171,7 @@ formats = {"patrol_per_10k": "{:.1f}", "volunteer_share": "{:.2%}", "floating_pe
            "grids_staffed_share": "{:.1%}"}
 missing = {"floating_per_warden": t("pop.no_warden")}
 view = staff.select(view_cols).with_columns(
-    pl.col(c).map_elements(lambda x, f=f: f.format(x), return_dtype=pl.Utf8).fill_null(missing.get(c, "—"))
-    for c, f in formats.items()).to_pandas()
+    mapped(staff, c, f.format).fill_null(missing.get(c, "—")) for c, f in formats.items()).to_pandas()
 short = staff.select(attain.values()).to_pandas().fillna(1.0) < 1.0
 
 

@@ -12,6 +12,7 @@ from ui.freshness import banner
 from ui.i18n import t
 from ui.plotting import localize
 from warehouse import areas, ssra
+from warehouse.pymap import mapped
 
 PLOTLY = {"displaylogo": False}
 
@@ -57,11 +58,11 @@ with tabs[0]:
             shown = shown.filter(pl.col(field).is_in(chosen))
     table = shown.select(
         pl.col("ssra_id").alias(t("ssra.id")), pl.col("project_name").alias(t("ssra.project")),
-        pl.col("project_type").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.type")),
+        mapped(shown, "project_type", v).alias(t("ssra.type")),
         pl.col("area_name").alias(t("ssra.area")),
-        pl.col("risk_level").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.level")),
-        pl.col("decision").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.decision")),
-        pl.col("status").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.status")),
+        mapped(shown, "risk_level", v).alias(t("ssra.level")),
+        mapped(shown, "decision", v).alias(t("ssra.decision")),
+        mapped(shown, "status", v).alias(t("ssra.status")),
         pl.col("submitted_at").alias(t("ssra.submitted")), pl.col("decided_at").alias(t("ssra.decided")),
         pl.col("days_to_decision").alias(t("ssra.days")),
         pl.col("legality").alias(t("ssra.legality")), pl.col("rationality").alias(t("ssra.rationality")),
@@ -120,9 +121,9 @@ with tabs[3]:
     else:
         table = les.select(
             pl.col("ssra_id").alias(t("ssra.id")), pl.col("project_name").alias(t("ssra.project")),
-            pl.col("project_type").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.type")),
+            mapped(les, "project_type", v).alias(t("ssra.type")),
             pl.col("area_name").alias(t("ssra.area")), pl.col("decided_at").alias(t("ssra.decided")),
-            pl.col("decision").map_elements(v, return_dtype=pl.Utf8).alias(t("ssra.decision")),
+            mapped(les, "decision", v).alias(t("ssra.decision")),
             pl.col("collective_after").alias(t("ssra.collective_after", days=ssra.LESSON_DAYS)))
         st.dataframe(table, hide_index=True, width="stretch", column_config={
             t("ssra.decided"): st.column_config.DateColumn(format="YYYY-MM-DD")})

@@ -19,4 +19,5 @@ if [ -n "${ALERT_CONFIG:-}" ]; then
   python3 -m alerts schedule --config "$ALERT_CONFIG" >>data/scheduler.log 2>&1 &
   echo "scheduler started (pid $!, log data/scheduler.log)"
 fi
-exec python3 -m streamlit run app.py --server.headless true "$@"
+# ui.serving = `streamlit run` after the heavy imports (README, "Operations")
+exec python3 -m ui.serving run app.py --server.headless true "$@"

@@ -17,6 +17,7 @@ from warehouse.datasets import dataset
 from warehouse.db import Scope, _digits
 from warehouse.geo import RULE_VOLUNTEERS, RULE_WORKERS
 from warehouse.periods import Period
+from warehouse.pymap import mapped
 from warehouse.suppression import is_small
 
 AGE_BANDS = ((0, 18, "0-17"), (18, 35, "18-34"), (35, 60, "35-59"), (60, 80, "60-79"), (80, 200, "80+"))
@@ -139,8 +140,8 @@ def risk_drivers(scope: Scope, grid: str, period: Period, path=None) -> pl.DataF
     if df is None or df.height == 0:
         return None
     return df.with_columns(
-        driver_zh=pl.col("driver").map_elements(lambda k: drivers.get(k, {}).get("zh", k), return_dtype=pl.Utf8),
-        driver_en=pl.col("driver").map_elements(lambda k: drivers.get(k, {}).get("en", k), return_dtype=pl.Utf8),
+        driver_zh=mapped(df, "driver", lambda k: drivers.get(k, {}).get("zh", k)),
+        driver_en=mapped(df, "driver", lambda k: drivers.get(k, {}).get("en", k)),
     ).sort("contribution", descending=True)
 
 

@@ -9,8 +9,6 @@ the same "<5" cells.
 
 from __future__ import annotations
 
-import math
-
 import polars as pl
 
 from warehouse import areas as wa
@@ -266,11 +264,11 @@ def staffing_ratios(df: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("floating_wardens") > 0).then(fl / pl.col("floating_wardens"))
         .alias("floating_per_warden"),
         pl.when(pl.col("grids") > 0).then(pl.col("grids_staffed") / pl.col("grids")).alias("grids_staffed_share"),
-        res.map_elements(lambda n: math.ceil(n * PATROL_PER_10K / 10_000), return_dtype=pl.Int64)
+        (res * PATROL_PER_10K / 10_000).ceil().cast(pl.Int64)
         .alias("patrol_needed"),
-        res.map_elements(lambda n: math.ceil(n * VOLUNTEER_SHARE), return_dtype=pl.Int64)
+        (res * VOLUNTEER_SHARE).ceil().cast(pl.Int64)
         .alias("volunteers_needed"),
-        fl.map_elements(lambda n: math.ceil(n / FLOATING_PER_WARDEN), return_dtype=pl.Int64)
+        (fl / FLOATING_PER_WARDEN).ceil().cast(pl.Int64)
         .alias("wardens_needed"),
     )
     attain = {

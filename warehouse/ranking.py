@@ -32,6 +32,7 @@ from warehouse import indicators as wi
 from warehouse.datasets import dataset
 from warehouse.db import Scope
 from warehouse.periods import Period
+from warehouse.pymap import joined_names
 
 TOP = 2
 MIN_CONTRIBUTION = 0.5
@@ -158,14 +159,13 @@ def town_ranking_dataset(scope: Scope, area=None, start=None, end=None, path=Non
     df = town_ranking(scope, county, wi.period_for(start, end, path), path)
     cat = wi.catalogue()
 
-    def names(lang):
-        return lambda keys: ("、" if lang == "zh" else "; ").join(cat[k].name(lang) for k in keys)
-
+    zh = {k: cat[k].name("zh") for k in cat}
+    en = {k: cat[k].name("en") for k in cat}
     out = df.with_columns(
-        pl.col("up_keys").map_elements(names("zh"), return_dtype=pl.Utf8).alias("pulled_up_zh"),
-        pl.col("down_keys").map_elements(names("zh"), return_dtype=pl.Utf8).alias("pulled_down_zh"),
-        pl.col("up_keys").map_elements(names("en"), return_dtype=pl.Utf8).alias("pulled_up_en"),
-        pl.col("down_keys").map_elements(names("en"), return_dtype=pl.Utf8).alias("pulled_down_en"),
+        joined_names("up_keys", zh, "、").alias("pulled_up_zh"),
+        joined_names("down_keys", zh, "、").alias("pulled_down_zh"),
+        joined_names("up_keys", en, "; ").alias("pulled_up_en"),
+        joined_names("down_keys", en, "; ").alias("pulled_down_en"),
     ).drop("up_keys", "down_keys")
     return out.with_columns(
         *[pl.Series(f"veto_{lang}", [sep.join(cat[k].name(lang) for k in ks) for ks in df["veto_keys"].to_list()],

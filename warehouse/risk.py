@@ -52,6 +52,7 @@ from warehouse.definitions import (
     sql,
 )
 from warehouse.periods import Period, period_of, shift
+from warehouse.pymap import mapped
 
 CONFIG_PATH = Path(__file__).with_name("risk_config.yaml")
 LEVELS = ("蓝", "黄", "橙", "红")
@@ -504,8 +505,7 @@ def warnings(scope: Scope, period, area: str | None = None, path=None, lang: str
         "level", "score", "previous_score", "change", "rank",
         pl.when(pl.col("warning") & (pl.col("change") > config()["warning_rise"])).then(pl.lit("rise"))
         .when(pl.col("warning")).then(pl.lit("entered")).otherwise(pl.lit("level")).alias("reason"),
-        pl.col("main").map_elements(lambda x: describe_main(x, lang), return_dtype=pl.Utf8)
-        .alias("main_drivers"),
+        mapped(df, "main", lambda x: describe_main(x, lang)).alias("main_drivers"),
     )
 
 
@@ -557,7 +557,8 @@ def level_counts(scope: Scope, period, area: str | None = None, path=None) -> pl
     df = _in_scope(s.filter(pl.col("month") == m), scope, area)
     counts = df.group_by("level").len("grids")
     prev = df.filter(pl.col("previous_level_no").is_not_null()).group_by(
-        pl.col("previous_level_no").map_elements(lambda i: LEVELS[i], return_dtype=pl.Utf8).alias("level")
+        pl.col("previous_level_no").replace_strict(dict(enumerate(LEVELS)), default=None, return_dtype=pl.Utf8)
+        .alias("level")
     ).len("previous")
     return (pl.DataFrame({"level": list(LEVELS)}).join(counts, on="level", how="left")
             .join(prev, on="level", how="left").fill_null(0))
@@ -723,15 +724,16 @@ def backtest(scope: Scope, area: str | None = None, path=None) -> dict:
         .floor().cast(pl.Int32).add(1).alias("decile"))
     y = df["event"].to_numpy()
     per_month = (df.group_by("month").agg(pl.col("score"), pl.col("event"), pl.col("cases"))
-                 .sort("month").with_columns(
-                     pl.struct("score", "event").map_elements(
-                         lambda r: auc(np.array(r["score"]), np.array(r["event"])),
-                         return_dtype=pl.Float64).alias("auc"),
-                     pl.struct("cases", "event").map_elements(
-                         lambda r: auc(np.array(r["cases"]), np.array(r["event"])),
-                         return_dtype=pl.Float64).alias("baseline_auc"),
-                     pl.col("event").list.sum().alias("events"))
-                 .select("month", "auc", "baseline_auc", "events"))
+                 .sort("month"))
+    # one AUC per month in plain Python (a Python callback inside polars can hang the server)
+    per_month = per_month.with_columns(
+        pl.Series("auc", [auc(np.array(s), np.array(e)) for s, e in
+                          zip(per_month["score"].to_list(), per_month["event"].to_list())], pl.Float64),
+        pl.Series("baseline_auc", [auc(np.array(c), np.array(e)) for c, e in
+                                   zip(per_month["cases"].to_list(), per_month["event"].to_list())],
+                  pl.Float64),
+        pl.col("event").list.sum().alias("events"),
+    ).select("month", "auc", "baseline_auc", "events")
     deciles = (df.group_by("decile").agg(pl.col("event").mean().alias("event_rate"), pl.len().alias("n"))
                .sort("decile"))
     captured = df.filter(pl.col("top"))["event"].sum()

@@ -37,6 +37,7 @@ import numpy as np
 import polars as pl
 
 from warehouse.definitions import SUPPRESS_BELOW
+from warehouse.pymap import thousands
 
 MASK = "*"  # every hidden cell: 1..4, or hidden so that such a cell cannot be worked out
 HIDDEN_PREFIX = "_hidden_"
@@ -180,7 +181,7 @@ def display(df: pl.DataFrame) -> pl.DataFrame:
     exprs = []
     for h in hidden_columns(df):
         c = h[len(HIDDEN_PREFIX):]
-        text = pl.col(c).map_elements(lambda n: f"{int(n):,}", return_dtype=pl.Utf8)
+        text = thousands(pl.col(c))  # natively: no Python callback inside polars
         exprs.append(pl.when(pl.col(h)).then(pl.lit(MASK)).otherwise(text).alias(c))
     return df.with_columns(exprs).drop(hidden_columns(df))
 
