@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.stclient import Session, health, query_with  # noqa: E402
-from ui.nav import DEFAULT_PAGE, PAGES  # noqa: E402
+from ui.nav import PAGES  # noqa: E402
 
 USER_PAGES = [p.key for p in PAGES if p.key != "wall"]
 HEALTH_TIMEOUT = 3.0   # a health answer slower than this counts as missed
@@ -37,8 +37,8 @@ HUNG_AFTER = 10.0      # seconds without a health answer that count as a hang
 
 
 def page_name(key: str) -> str:
-    """What the frontend sends for a page: its URL path, empty for the default page."""
-    return "" if key == DEFAULT_PAGE else key
+    """What the frontend sends for a page: its URL path (every page has its own, /home too)."""
+    return key
 
 
 class Stats:
