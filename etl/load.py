@@ -35,6 +35,7 @@ from etl.rules import KINDS, Context, reason_zh, validate
 from etl.rules.engine import RSEP, SEP
 from warehouse import db, marts, schema
 from warehouse import process as processes
+from warehouse.scrub import scrub_expr
 
 PROGRESS_BYTES = 20_000_000  # show a progress bar from this file size up
 
@@ -160,7 +161,7 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
             process = processes.load(process) if process else processes.default()
         prof = profiles.pick(kind, raw.frame.columns, profile, mapping, user_dir)
         res.profile = prof.name
-        mapped = profiles.apply(prof, raw.frame)
+        mapped = scrub_free_text(profiles.apply(prof, raw.frame))
         if save_as:
             profiles.save(prof, raw.frame.columns, save_as, user_dir)
         lap("map")
@@ -339,18 +340,37 @@ def _alongside(con, sql: str, **frames: pl.DataFrame):
 
 
 SENSITIVE = {"id_number": transforms.mask_id, "name": transforms.mask_name, "reporter": transforms.mask_name,
-             "author": transforms.mask_name, "phone": transforms.mask_phone}
+             "author": transforms.mask_name, "phone": transforms.mask_phone,
+             # with the ID's region and last 4 beside it, a birth date rebuilds the ID: year only
+             "birth_month": lambda h: pl.col(h).str.slice(0, 4) + pl.lit("-**-**")}
+# free-text fields: phone and ID numbers in them are masked at load (etl/scrub.py)
+FREE_TEXT = ("description", "content", "place_text", "project_name", "outcome")
+
+
+def scrub_free_text(mapped: pl.DataFrame) -> pl.DataFrame:
+    return mapped.with_columns(scrub_expr(pl.col(c)).alias(c) for c in FREE_TEXT
+                               if mapped.schema.get(c) == pl.Utf8)
 
 
 def _quarantine(con, res: LoadResult, raw: RawTable, bad: pl.DataFrame, now: datetime,
                 mapping: dict[str, str]) -> None:
-    """Bad rows with the raw row as JSON; ID numbers, names and phones in it are masked."""
+    """Bad rows with the raw row as JSON: only the columns the profile maps (an unmapped column
+    may hold anything: a guardian's ID, a phone in 备注), ID numbers, names, phones and birth
+    dates masked, and phone or ID numbers in any other value masked too."""
     if bad.is_empty():
         return
     res.quarantined = dict(sorted(bad.group_by("reason_key").len().iter_rows(), key=lambda kv: -kv[1]))
-    originals = [c for c in raw.frame.columns if c != LINE]
-    rows = raw.frame.join(bad.select(LINE), on=LINE, how="semi")
-    rows = rows.with_columns(SENSITIVE[f](h).alias(h) for f, h in mapping.items() if f in SENSITIVE)
+    mapped_headers = set(mapping.values())
+    originals = [c for c in raw.frame.columns if c != LINE and c in mapped_headers]
+    rows = raw.frame.join(bad.select(LINE), on=LINE, how="semi").select(
+        LINE, *[pl.col(c).cast(pl.Utf8) for c in originals])
+    masked = {h for f, h in mapping.items() if f in SENSITIVE and h in originals}
+    rows = rows.with_columns(
+        *[SENSITIVE[f](h).alias(h) for f, h in mapping.items() if f in SENSITIVE and h in originals],
+        *[scrub_expr(pl.col(h)).alias(h) for h in originals if h not in masked])
+    if not originals:
+        rows = rows.with_columns(pl.lit(None, pl.Utf8).alias("_"))
+        originals = ["_"]
     raw_json = rows.select(
         LINE, pl.struct(originals).struct.json_encode().alias("raw_row"))
     q = (bad.join(raw_json, on=LINE, how="left").sort(LINE).select(

@@ -40,7 +40,7 @@ def polars_values(b, parent: str, length: int, start: date, end: date) -> pl.Dat
     s, e = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
     units = b["area"].filter(pl.col("parent_code") == parent).select("code")
     people = (b["person"].filter(pl.col("area_code").str.starts_with(parent))
-              .group_by(key).agg(residents=pl.len(), special_raw=pl.any_horizontal(SPECIAL).sum()))
+              .group_by(key).agg(residents=pl.len(), special_raw=pl.sum_horizontal(SPECIAL).sum()))
     cases = (b["cases"].filter(pl.col("area_code").str.starts_with(parent),
                                pl.col("reported_at") >= s, pl.col("reported_at") < e)
              .group_by(key).agg(cases=pl.len(), disputes=(pl.col("category") == "矛盾纠纷").sum(),
@@ -232,7 +232,9 @@ def test_small_special_group_cells_are_suppressed(hand):
     assert v[vill["C"]]["special"] is None
     assert v[vill["B"]]["special"] == 10 and v[vill["B"]]["special_per_1k"] == pytest.approx(20.0)
     groups = {r["group"]: r["count"] for r in gp.groups(FULL, grid["C"], path=p).iter_rows(named=True)}
-    assert groups["重点青少年"] == 7 and groups["独居"] is None and groups["吸毒"] == 0
+    # the grid profile shows C's row as the village table publishes it: its 7 is hidden there as
+    # a complement, so showing it here would give A's 3 away (issue #18)
+    assert groups["重点青少年"] is None and groups["独居"] is None and groups["吸毒"] == 0
 
 
 def test_grid_profile_by_hand(hand):

@@ -196,7 +196,9 @@ def test_drivers_by_hand(hand_db):
     assert feb["overdue_open_w"].to_list() == [1, 0, 0]
     # the village post is shared among 3 grids; the positive post does not count
     assert feb["negative_posts_w"].to_list() == pytest.approx([1 + 1 / 3, 1 / 3, 1 / 3])
-    assert feb["special_density"].to_list() == pytest.approx([250.0, 0.0, 0.0])
+    # G1's 1 special-group resident is hidden (so is its village's total): the index uses the
+    # published stand-in, the middle of 1–4, never the count itself (issue #18)
+    assert feb["special_density"].to_list() == pytest.approx([risk.HIDDEN_SPECIAL_STAND_IN * 1000 / 4, 0.0, 0.0])
     assert feb["staffing_gap_w"].to_list() == [0, 2, 0]
     # G1 1 of 2 insecure; G2 0 of 2; G3 has no respondents → county share 1 of 4
     assert feb["insecurity_v"].to_list() == pytest.approx([0.5, 0.0, 0.25])

@@ -12,6 +12,7 @@ import polars as pl
 
 from warehouse.datasets import dataset
 from warehouse.db import Scope, query
+from warehouse.scrub import scrub_expr
 
 # table → (domain, the column that says how recent its data is)
 TABLE_CLOCK = {
@@ -79,10 +80,12 @@ def quarantine_rows(scope: Scope, file_name: str | None = None, reason_key: str 
     if reason_key:
         where.append("reason_key = ?")
         params.append(reason_key)
-    return query(f"""
+    rows = query(f"""
         SELECT file_name, line_no, column_name, reason_key, reason_zh, raw_row, created_at, run_id
         FROM quarantine WHERE {' AND '.join(where)}
         ORDER BY created_at DESC, file_name, line_no""", params, path=path)
+    # rows quarantined before the loader masked every value: phone and ID numbers masked here too
+    return rows.with_columns(scrub_expr(pl.col("raw_row")).alias("raw_row"))
 
 
 @dataset("quarantine", "隔离数据：未通过校验的原始行（文件、行号、列、原因、原始内容，个人信息已脱敏）",

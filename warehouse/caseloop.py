@@ -250,7 +250,8 @@ def resolution(scope: Scope, area=None, start=None, end=None, case_types=(), cat
     where, params = _selection(scope, area, start, end, case_types, categories, channels, table="f.")
     levels = ", ".join(f"count(*) FILTER (WHERE resolved_level = '{lv}') AS {lv}" for lv in LEVELS)
     df = db.query(f"""
-        SELECT f.town_code, any_value(a.name) AS town_name, count(*) AS resolved, {levels},
+        SELECT f.town_code, CASE WHEN grouping(f.town_code) = 0 THEN any_value(a.name) END AS town_name,
+               count(*) AS resolved, {levels},
                count(*) FILTER (WHERE {d.RESOLVED_LOCAL}) / count(*) AS local_share
         FROM {MART} f LEFT JOIN area a ON a.code = f.town_code
         WHERE {where} AND {d.RESOLVED}

@@ -17,7 +17,6 @@ from warehouse import db, definitions, meta
 from warehouse.datasets import dataset
 from warehouse.db import Scope, _digits
 from warehouse.periods import Period
-from warehouse.suppression import suppression_mask
 
 # metric → (higher is worse?) for reading; ranks are always 1 = highest value among siblings.
 METRICS = ("cases_per_1k", "disputes", "overdue_share", "special_per_1k", "negative_posts",
@@ -98,8 +97,7 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None, level
             SELECT code, name, parent_code FROM area
             WHERE level = $level AND starts_with(code, $parent) AND {scope.area_clause('code')}),
         p AS (
-            SELECT left(area_code, {L}) AS code, count(*) AS residents,
-                   count(*) FILTER (WHERE {SPECIAL_ANY}) AS special
+            SELECT left(area_code, {L}) AS code, count(*) AS residents
             FROM person WHERE starts_with(area_code, $parent) AND {scope.area_clause()} GROUP BY 1),
         c AS (
             SELECT left(area_code, {L}) AS code, count(*) AS cases,
@@ -125,7 +123,7 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None, level
                    sum(least(w, {RULE_WORKERS}) + least(v, {RULE_VOLUNTEERS}))::DOUBLE AS filled
             FROM g GROUP BY 1)
         SELECT u.code, u.name, u.parent_code,
-               coalesce(p.residents, 0) AS residents, coalesce(p.special, 0) AS special_raw,
+               coalesce(p.residents, 0) AS residents,
                coalesce(c.cases, 0) AS cases, coalesce(c.disputes, 0) AS disputes,
                coalesce(c.overdue, 0) AS overdue, coalesce(o.negative_posts, 0) AS negative_posts,
                coalesce(st.grids, 0) AS grids, coalesce(st.grids_full, 0) AS grids_full,
@@ -134,24 +132,19 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None, level
                LEFT JOIN st USING (code)
         ORDER BY u.code""",
         {"level": level, "parent": p, "s": s, "e": e, "now": now}, path)
-    shown, raw, groups = [False] * df.height, df["special_raw"].to_list(), {}
-    for i, parent_code in enumerate(df["parent_code"].to_list()):
-        groups.setdefault(parent_code, []).append(i)
-    for idx in groups.values():  # complementary suppression within each set of siblings
-        for i, ok in zip(idx, _special_shown([raw[i] for i in idx])):
-            shown[i] = ok
-    special_ok = pl.Series(shown, dtype=pl.Boolean)
+    # the special-group total exactly as the population tables publish it (null = hidden):
+    # a map of its own suppression would show cells those tables hide as complements
+    df = df.join(_published_special(p, level, path), on="code", how="left")
     df = df.with_columns(
         selected=pl.col("code") == area,
         cases_per_1k=pl.when(pl.col("residents") > 0).then(pl.col("cases") * 1000 / pl.col("residents")),
         overdue_share=pl.when(pl.col("cases") > 0).then(pl.col("overdue") / pl.col("cases")),
-        special=pl.when(special_ok).then(pl.col("special_raw")),
-        special_per_1k=pl.when(special_ok & (pl.col("residents") > 0))
-        .then(pl.col("special_raw") * 1000 / pl.col("residents")),
+        special_per_1k=pl.when(pl.col("special").is_not_null() & (pl.col("residents") > 0))
+        .then(pl.col("special") * 1000 / pl.col("residents")),
         negative_posts=pl.col("negative_posts") if level != "grid" else pl.lit(None, pl.Int64),
         staffing_fill=pl.when(pl.col("grids") > 0)
         .then(pl.col("filled") / (pl.col("grids") * (RULE_WORKERS + RULE_VOLUNTEERS))),
-    ).drop("special_raw", "filled")
+    ).drop("filled")
     risk = _risk(scope, p, L, s, e, path)
     if risk is not None:
         df = df.join(risk, on="code", how="left")
@@ -162,13 +155,15 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None, level
         .alias(f"rank_{m}") for m in METRICS)
 
 
-def _special_shown(counts: list[int]) -> list[bool]:
-    """Which siblings' special-group counts may be shown: 1–4 hidden, and a second cell hidden
-    whenever the parent's total would give a lone hidden one away (warehouse.suppression)."""
-    if not counts:
-        return []
-    status = suppression_mask([[c] for c in counts] + [[sum(counts)]], total_row=True)
-    return [bool(s == 0) for s in status[:-1, 0]]
+def _published_special(parent: str, level: str, path) -> pl.DataFrame:
+    """code, special: each area's special-group total as warehouse.population publishes it."""
+    from warehouse import population
+
+    if wa.CODE_LENGTH[level] <= len(_digits(parent)):
+        return pl.DataFrame(schema={"code": pl.Utf8, "special": pl.Int64})
+    # the published tables are the same for every viewer; the join keeps the rows in scope
+    pub = population.special_groups_at(Scope(person_level=False, name="published"), parent, level, path)
+    return pub.select(pl.col("area_code").alias("code"), pl.col("total").cast(pl.Int64).alias("special"))
 
 
 def available_metrics(level: str) -> list[str]:
@@ -215,7 +210,7 @@ def hexagons(scope: Scope, area: str, start: date, end: date, resolution: int = 
         [_digits(area), _as_datetime(start), _as_datetime(end)], path)
     cells = [h3.latlng_to_cell(la, lo, resolution) for lo, la in pts.iter_rows()]
     return (pl.DataFrame({"hex": cells}, schema={"hex": pl.Utf8})
-            .group_by("hex").agg(count=pl.len()).sort("count", descending=True))
+            .group_by("hex").agg(count=pl.len()).sort(["count", "hex"], descending=[True, False]))
 
 
 # ---------------------------------------------------------------- named datasets

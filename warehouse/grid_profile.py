@@ -65,8 +65,18 @@ def groups(scope: Scope, grid: str, path=None) -> pl.DataFrame:
     cols += [(f"count(*) FILTER (WHERE {age} >= 60)", "care", "60岁以上"),
              (f"count(*) FILTER (WHERE {age} >= 80)", "care", "80岁以上")]
     cols += [(f"count(*) FILTER (WHERE {c})", "care", name) for c, name in definitions.CARE_GROUP_COLUMNS.items()]
-    row = db.reader(path).sql(f"SELECT {', '.join(c for c, _, _ in cols)} FROM person WHERE area_code = $g",
-                              params={"g": g, "now": meta.data_now(path)}).fetchall()[0]
+    row = list(db.reader(path).sql(f"SELECT {', '.join(c for c, _, _ in cols)} FROM person WHERE area_code = $g",
+                                   params={"g": g, "now": meta.data_now(path)}).fetchall()[0])
+    # special groups exactly as the village's table publishes this grid's row: a cell hidden
+    # there as a complement (≥ 5) must not show here, or the village table's totals give the
+    # small cell it protects away
+    from warehouse import population
+
+    village = population.special_groups(Scope(person_level=False, name="published"), g[:12], path)
+    mine = village.filter(pl.col("area_code") == g)
+    special = list(definitions.SPECIAL_GROUP_COLUMNS)
+    if mine.height == 1:
+        row[:len(special)] = [mine[c][0] for c in special]
     return pl.DataFrame({"kind": [k for _, k, _ in cols], "group": [n for _, _, n in cols],
                          "count": [None if is_small(v) else v for v in row]},
                         schema={"kind": pl.Utf8, "group": pl.Utf8, "count": pl.Int64})

@@ -10,7 +10,7 @@ report and the wall use it). It returns one row per catalogue indicator, in cata
     applicable   bool  – the indicator is defined at this area's level (else value is null)
     value        f64   – numerator / denominator × scale (annualised when per_year); counts: numerator
     numerator, denominator  f64
-    suppressed   bool  – special-group figure with a cell of 1–4: value, numerator, denominator null
+    suppressed   bool  – special-group figure with a cell of 1–4: value, numerator, denominator, rag null
     rag          str   – 'green' | 'amber' | 'red', null without a target or a value
     prev_value, change_prev   – previous period, and value − prev_value (same unit as value;
                                 for pct a fraction of percentage points ÷ 100); null for a
@@ -287,8 +287,9 @@ def _finish(df: pl.DataFrame, cat: dict[str, Indicator], periods: dict[str, Peri
         rows.append(r | {"numerator": None if suppressed else num,
                          "denominator": None if suppressed else den,
                          "value": None if suppressed else value, "suppressed": suppressed,
-                         # the colour stays: a band says far less than a count of 1–4
-                         "rag": ind.rag(value)})
+                         # no colour either: with a sibling's published denominator a band
+                         # pins the hidden count (安置 den 90 + 重新犯罪 amber → exactly 1)
+                         "rag": None if suppressed else ind.rag(value)})
     return pl.DataFrame(rows, schema={
         "key": pl.Utf8, "period": pl.Utf8, "area_code": pl.Utf8, "level": pl.Utf8,
         "numerator": pl.Float64, "denominator": pl.Float64, "value": pl.Float64,

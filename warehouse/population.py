@@ -169,21 +169,64 @@ def _special_counts(area: str, path) -> pl.DataFrame:
     return out.with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in SPECIAL_GROUP_COLUMNS)
 
 
-def _special_table(area: str, path, memo: dict) -> pl.DataFrame:
+def _special_table(area: str, path, memo: dict, counts=None) -> pl.DataFrame:
     """The suppressed children table of `area`, consistent with every level above it: its
-    total row keeps the markers the area's own row has in its parent's table."""
+    total row keeps the markers the area's own row has in its parent's table.
+
+    counts: a callable area -> raw children counts (default: queried from the warehouse at
+    `path`, with area names); published_grid_totals() passes one over preloaded counts."""
     if area not in memo:
         parent = area[:wa.CODE_LENGTH[wa.LEVELS[wa.LEVELS.index(wa.level_of(area)) - 1]]] \
             if wa.level_of(area) != "county" else None
         fixed = None
         if parent:
-            up = _special_table(parent, path, memo)
+            up = _special_table(parent, path, memo, counts)
             idx = up["area_code"].to_list().index(area) if area in up["area_code"].to_list() else None
             fixed = suppression.row_hidden(up, idx) if idx is not None else None
-        raw = _named(_special_counts(area, path), path)
+        raw = counts(area) if counts else _named(_special_counts(area, path), path)
         memo[area] = suppression.suppress(raw, list(SPECIAL_GROUP_COLUMNS), "area_name",
                                           fixed_total_row=fixed)
     return memo[area]
+
+
+def published_grid_totals(con) -> pl.DataFrame:
+    """Per grid: its special-group total exactly as the population page publishes it (null when
+    hidden: 1–4, or a complement), and the published remainder of its village shared evenly
+    over the village's hidden grids (null when the village total is hidden too).
+
+    For figures derived from special groups elsewhere (the risk index's density): whatever is
+    computed from these columns follows from published cells alone, so it cannot give a hidden
+    count away. Works on an open connection (the private copy a load or build writes)."""
+    cols = list(SPECIAL_GROUP_COLUMNS)
+    flags = ", ".join(f"count(*) FILTER (WHERE {c}) AS {c}" for c in cols)
+    per_grid = con.sql(f"SELECT area_code, {flags} FROM person GROUP BY 1").pl()
+    codes = con.sql("SELECT code FROM area").pl()["code"]
+
+    def counts(area: str) -> pl.DataFrame:
+        n = child_length(area)
+        kids = pl.DataFrame({"area_code": codes.filter(codes.str.starts_with(area) & (codes.str.len_chars() == n))})
+        df = (per_grid.filter(pl.col("area_code").str.starts_with(area))
+              .group_by(pl.col("area_code").str.slice(0, n)).agg(pl.col(c).sum() for c in cols))
+        out = kids.join(df, on="area_code", how="full", coalesce=True).sort("area_code")
+        return out.with_columns(pl.col("area_code").alias("area_name"),
+                                *[pl.col(c).fill_null(0).cast(pl.Int64) for c in cols]) \
+            .select("area_code", "area_name", *cols)
+
+    grids = codes.filter(codes.str.len_chars() == wa.CODE_LENGTH["grid"])
+    memo: dict = {}
+    parts = []
+    for village in sorted(set(grids.str.slice(0, wa.CODE_LENGTH["village"]).to_list())):
+        t = _special_table(village, None, memo, counts)
+        kids = t.filter(pl.col("area_code").is_not_null())
+        total = t.filter(pl.col("area_code").is_null())["total"][0]
+        hidden = kids["total"].null_count()
+        rest = None if total is None or not hidden else (total - kids["total"].sum()) / hidden
+        parts.append(kids.select("area_code", pl.col("total").alias("special_shown"),
+                                 pl.lit(rest, pl.Float64).alias("village_share")))
+    if not parts:
+        return pl.DataFrame(schema={"area_code": pl.Utf8, "special_shown": pl.Int64,
+                                    "village_share": pl.Float64})
+    return pl.concat(parts)
 
 
 def special_groups(scope: Scope, area: str | None = None, path=None) -> pl.DataFrame:

@@ -1,8 +1,9 @@
 """Town ranking (定量考核): a weighted score from the catalogue's indicators.
 
 Method, per period, over the towns of one county:
-1. Each indicator with weight > 0 and defined at town level is evaluated per town (unsuppressed:
-   only the scores leave this module, never a small special-group count).
+1. Each indicator with weight > 0 and defined at town level is evaluated per town, suppressed:
+   a special-group figure with a cell of 1–4 counts as missing (an average town), since the
+   score and the named contributions are published and would give the hidden value away.
 2. Normalise across towns, direction-aware (min–max): s = (v − min) / (max − min) when higher
    is better, (max − v) / (max − min) when lower is better. When every town has the same value
    s = 1 for all (nobody is behind). A town without a value (no cases of that kind), or with a
@@ -126,7 +127,7 @@ def _ranked(scope: Scope, county: str, period: Period, path=None) -> pl.DataFram
     keys = [k for k, i in cat.items() if i.weight > 0 and "town" in i.levels]
     vetoes = {k: float(i.veto) for k, i in cat.items() if i.veto is not None and "town" in i.levels}
     long = wi.evaluate(scope, county, ["town"], [period], keys=list(dict.fromkeys(keys + list(vetoes))),
-                       path=path, suppress=False)
+                       path=path)  # suppressed: a hidden special-group value counts as missing
     base = pl.col("key").replace_strict({k: float(cat[k].min_base) for k in cat})
     weighted = long.filter(pl.col("key").is_in(keys)).with_columns(
         pl.when(pl.col("denominator") < base).then(None).otherwise(pl.col("value")).alias("value"))

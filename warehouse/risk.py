@@ -48,7 +48,7 @@ from warehouse.definitions import (
     OPEN_OVERDUE_AS_OF,
     PETITION,
     SAFETY_ANSWERED,
-    SPECIAL_GROUP_COLUMNS,
+    SUPPRESS_BELOW,
     sql,
 )
 from warehouse.periods import Period, period_of, shift
@@ -151,7 +151,6 @@ def _raw_panel(con) -> pl.DataFrame:
     """One row per grid and complete month: monthly counts and the static registers."""
     now = meta.data_now_of(con)
     last_month = period_of("month", now.date()).start  # the current, incomplete month
-    specials = " + ".join(f"{c}::INT" for c in SPECIAL_GROUP_COLUMNS)
     first = con.sql("SELECT min(reported_at)::DATE FROM cases").fetchall()[0][0]
     if first is None or first >= last_month:
         return pl.DataFrame()
@@ -159,13 +158,13 @@ def _raw_panel(con) -> pl.DataFrame:
     month_tbl = pl.DataFrame({"month": months}).with_columns(
         pl.col("month").dt.offset_by("1mo").alias("month_end"))
     con.register("_months", month_tbl.to_arrow())
-    grids = con.sql(f"""
-        WITH p AS (SELECT area_code, count(*) AS pop, sum({specials}) AS special
-                   FROM person GROUP BY 1)
-        SELECT a.code AS area_code, a.parent_code AS village,
-               coalesce(p.pop, 0) AS pop, coalesce(p.special, 0) AS special
+    grids = con.sql("""
+        WITH p AS (SELECT area_code, count(*) AS pop FROM person GROUP BY 1)
+        SELECT a.code AS area_code, a.parent_code AS village, coalesce(p.pop, 0) AS pop
         FROM area a LEFT JOIN p ON p.area_code = a.code
         WHERE a.level = 'grid'""").pl()
+    grids = grids.join(_published_special(con), on="area_code", how="left").with_columns(
+        pl.col("special").fill_null(0.0))
     staff = con.sql("""
         SELECT area_code,
                greatest(0, 1 - sum(staff_count) FILTER (WHERE role = 'grid_worker'))
@@ -230,6 +229,24 @@ def _raw_panel(con) -> pl.DataFrame:
                                 "collective", "escalated", "overdue_open", "negative_posts"))
             .join(_insecurity(survey, month_tbl), on=["area_code", "month"], how="left")
             .sort("area_code", "month"))
+
+
+# A grid whose special-group total is hidden, in a village whose total is hidden too, counts
+# as the middle of 1–4: the same for every such grid, so it says nothing about any of them.
+HIDDEN_SPECIAL_STAND_IN = (1 + SUPPRESS_BELOW - 1) / 2
+
+
+def _published_special(con) -> pl.DataFrame:
+    """area_code, special: the grid's special-group count as the population page publishes it;
+    for a hidden one, the village's published remainder shared over its hidden grids (or the
+    stand-in). Never the raw count: the density, its normalised value and contribution, the
+    score, level, rank and changes are all published, and density × residents gave the raw
+    count back exactly (issue #18)."""
+    from warehouse.population import published_grid_totals
+
+    pub = published_grid_totals(con)
+    return pub.select("area_code", pl.coalesce(pl.col("special_shown").cast(pl.Float64), "village_share",
+                                               pl.lit(HIDDEN_SPECIAL_STAND_IN)).alias("special"))
 
 
 def _insecurity(survey: pl.DataFrame, month_tbl: pl.DataFrame) -> pl.DataFrame:
