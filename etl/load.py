@@ -343,6 +343,8 @@ SENSITIVE = {"id_number": transforms.mask_id, "name": transforms.mask_name, "rep
              "author": transforms.mask_name, "phone": transforms.mask_phone,
              # with the ID's region and last 4 beside it, a birth date rebuilds the ID: year only
              "birth_month": lambda h: pl.col(h).str.slice(0, 4) + pl.lit("-**-**")}
+CODE_FIELDS = ("area_code", "parent_code", "code", "case_id", "household_key", "post_id", "ssra_id",
+               "response_id", "author_hash", "seq")
 # free-text fields: phone and ID numbers in them are masked at load (etl/scrub.py)
 FREE_TEXT = ("description", "content", "place_text", "project_name", "outcome")
 
@@ -364,7 +366,8 @@ def _quarantine(con, res: LoadResult, raw: RawTable, bad: pl.DataFrame, now: dat
     originals = [c for c in raw.frame.columns if c != LINE and c in mapped_headers]
     rows = raw.frame.join(bad.select(LINE), on=LINE, how="semi").select(
         LINE, *[pl.col(c).cast(pl.Utf8) for c in originals])
-    masked = {h for f, h in mapping.items() if f in SENSITIVE and h in originals}
+    # codes keep their digits (a 15-digit grid code looks like an old 15-digit ID number)
+    masked = {h for f, h in mapping.items() if (f in SENSITIVE or f in CODE_FIELDS) and h in originals}
     rows = rows.with_columns(
         *[SENSITIVE[f](h).alias(h) for f, h in mapping.items() if f in SENSITIVE and h in originals],
         *[scrub_expr(pl.col(h)).alias(h) for h in originals if h not in masked])

@@ -85,7 +85,7 @@ def quarantine_rows(scope: Scope, file_name: str | None = None, reason_key: str 
         FROM quarantine WHERE {' AND '.join(where)}
         ORDER BY created_at DESC, file_name, line_no""", params, path=path)
     # rows quarantined before the loader masked every value: phone and ID numbers masked here too
-    return rows.with_columns(scrub_expr(pl.col("raw_row")).alias("raw_row"))
+    return rows.with_columns(scrub_expr(pl.col("raw_row"), codes_inside=True).alias("raw_row"))
 
 
 @dataset("quarantine", "隔离数据：未通过校验的原始行（文件、行号、列、原因、原始内容，个人信息已脱敏）",
