@@ -20,8 +20,8 @@ Method, per period, over the towns of one county:
    listed largest first when ≥ 0.5 points.
 7. 一票否决: a town whose value on a veto indicator (catalogue `veto`, e.g. 进京非正常上访 ≥ 1)
    reaches the veto figure ranks below every town without a veto, whatever its score; vetoed
-   towns are ranked among themselves by score. Veto counts are read unsuppressed (only the
-   flag and the indicator's name leave this module).
+   towns are ranked among themselves by score. Veto indicators are not special-group figures,
+   so suppression never hides them.
 """
 
 from __future__ import annotations
