@@ -16,7 +16,7 @@ from ui.download import buttons
 from ui.filters import _period_label, set_area, sidebar
 from ui.freshness import banner
 from ui.i18n import t
-from warehouse import areas, changes, ranking
+from warehouse import areas, changes, forecast, ranking
 from warehouse import indicators as wi
 from warehouse.pymap import joined_names
 
@@ -68,7 +68,7 @@ def target_text(row: dict) -> str:
     return t("ov.target", op="≥" if row["direction"] == "higher" else "≤", value=value)
 
 
-def card(row: dict, lang: str) -> None:
+def card(row: dict, lang: str, band: dict | None = None) -> None:
     rag = row["rag"] or "none"
     with st.container(border=True, key=f"ovcard_{rag}_{row['key']}"):
         value = show(row["value"], row["unit"])
@@ -88,6 +88,12 @@ def card(row: dict, lang: str) -> None:
         elif row["value"] is None:
             tail = t("ov.no_data")
         st.markdown(f"{badge} {target_text(row)} · {tail}")
+        if band and band["expected_lo"] is not None and not row["suppressed"]:
+            lo, hi = show(band["expected_lo"], row["unit"]), show(band["expected_hi"], row["unit"])
+            if band["outside"]:
+                st.markdown(f":violet-badge[{t('fc.outside')}]", help=t("fc.outside_help", lo=lo, hi=hi))
+            else:
+                st.caption(t("fc.inside_help", lo=lo, hi=hi))
 
 
 def summary(vals: pl.DataFrame, lang: str, sep: str) -> None:
@@ -149,6 +155,7 @@ st.caption(t("ov.period", period=_period_label(f.period), prev=_period_label(f.p
 banner()
 
 vals = call(wi.values, f.scope, f.area_code, f.period)
+bands = {r["key"]: r for r in call(forecast.expected_ranges, f.scope, f.area_code, f.period).iter_rows(named=True)}
 summary(vals, lang, sep)
 rows = list(vals.iter_rows(named=True))
 for section in SECTIONS:
@@ -160,7 +167,7 @@ for section in SECTIONS:
         cols = st.columns(PER_ROW)
         for col, row in zip(cols, members[start:start + PER_ROW]):
             with col:
-                card(row, lang)
+                card(row, lang, bands.get(row["key"]))
 skipped = [name_of(r, lang) for r in rows if not r["applicable"]]
 if skipped:
     st.caption(t("ov.not_applicable", names=sep.join(skipped)))

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, forecast_view
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import sidebar
@@ -59,7 +59,7 @@ cols[4].metric(t("risk.warnings_n"), fmt.num(warn.height))
 
 # Lazy tabs: only the open one runs its queries and charts (the Monte Carlo and the backtest
 # are the page's heaviest work); the open tab is kept in the URL (?risk_tab=…).
-tabs = list(url_tabs("risk_tab", ["overview", "explain", "sensitivity", "backtest", "method"],
+tabs = list(url_tabs("risk_tab", ["overview", "explain", "sensitivity", "backtest", "method", "forecast"],
                      "risk.tab.{}").values())
 
 # ------------------------------------------------------------------ ranking and warnings
@@ -256,3 +256,8 @@ with tabs[4]:
             pl.col("window_months").alias(t("risk.window")),
             pl.col("definition").alias(t("risk.definition"))).to_pandas().set_index(t("risk.driver")))
         st.caption(t("risk.method_config"))
+
+# ------------------------------------------------------------------ forecasts and early warning
+with tabs[5]:
+    if tabs[5].open:
+        forecast_view.draw(f, names)

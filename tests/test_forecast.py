@@ -7,6 +7,7 @@ import sys
 from datetime import date
 
 import polars as pl
+import pytest
 
 from warehouse import db
 from warehouse import forecast as wf
@@ -82,3 +83,46 @@ def test_export_cli(small_db):
     out = subprocess.run([sys.executable, "-m", "warehouse", "export", "forecast_backtest", "--db", str(small_db),
                           "--lang", "raw"], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[0].startswith("series,model,mase,coverage_80,coverage_95")
+
+
+def test_expected_range_by_hand():
+    # a constant history: ETS(A,N,N) fits it exactly, the range collapses on the constant
+    lo, hi = wf.expected_range([5.0] * 8 + [5.0])
+    assert lo == pytest.approx(5.0) and hi == pytest.approx(5.0)
+    # too little history, or no value this period: no range
+    assert wf.expected_range([1.0, 2.0, 3.0]) is None
+    assert wf.expected_range([1.0] * 10 + [None]) is None
+    # noise around 10 with sd 1: the range is about 10 ± 2 and 20 falls outside it
+    hist = [10 + d for d in (1, -1, 0.5, -0.5, 1.5, -1.5, 0, 1, -1, 0.2, -0.2)]
+    lo, hi = wf.expected_range([*hist, 20.0])
+    assert 6 < lo < 9 and 11 < hi < 14
+
+
+def test_expected_ranges_on_the_overview_indicators(small_db):
+    from warehouse.periods import parse
+
+    df = wf.expected_ranges(FULL, "320813", parse("2026-10"), path=small_db)
+    assert df.height > 5 and df["expected_lo"].drop_nulls().len() > 3
+    ok = df.drop_nulls("expected_lo")
+    assert (ok["expected_lo"] <= ok["expected_hi"]).all()
+
+
+def test_overview_flags_outside_expected(small_db):
+    from tests.apptest import open_page
+
+    at = open_page("overview", period="2026-10")
+    assert not at.exception
+    texts = [c.value for c in at.caption] + [m.value for m in at.markdown]
+    assert any("预期区间" in x or "超出预期" in x for x in texts)
+
+
+def test_risk_page_forecast_tab(small_db):
+    from tests.apptest import open_page
+
+    at = open_page("risk", period="2026-10")
+    at.query_params["risk_tab"] = "预测预警"
+    at.run()
+    assert not at.exception
+    assert any("季节性朴素" in c.value for c in at.caption)          # which model, honestly
+    assert len(at.dataframe) >= 2                                   # backtest tables
+    assert any("AUC" in (a.value or "") for a in [*at.success, *at.warning])

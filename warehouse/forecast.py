@@ -295,7 +295,7 @@ def summary(scope: Scope, area: str | None = None, path=None) -> pl.DataFrame:
     bt = backtest_table(scope, area, path)
     if bt.height == 0:
         return bt
-    s = bt.filter(pl.col("series").str.count_matches("/") == 2)
+    s = bt.filter(pl.col("series").str.starts_with("all/") & (pl.col("series").str.count_matches("/") == 2))
     wide = s.pivot(on="model", index=["freq", "level"], values="mase")
     sel = s.filter(pl.col("model") == "selected").select(
         "freq", "level", "coverage_80", "coverage_95", "n_series", "share_beats_naive")
@@ -327,3 +327,37 @@ def forecast_backtest_dataset(scope: Scope, area=None, start=None, end=None, pat
         return pl.DataFrame(schema={"series": pl.Utf8, "model": pl.Utf8, "mase": pl.Float64,
                                     "coverage_80": pl.Float64, "coverage_95": pl.Float64})
     return df.select("series", "model", "mase", "coverage_80", "coverage_95", "chosen", "beats_naive")
+
+
+# ---------------------------------------------------------------- expected ranges (overview)
+
+MIN_HISTORY = 6   # earlier periods needed before a range is estimated
+
+
+def expected_range(history: list[float | None]) -> tuple[float, float] | None:
+    """The 95% range the last value was expected in, from the values before it: the one-step
+    interval of an ETS(A,N,N) (simple exponential smoothing) fitted to the earlier periods.
+    None when fewer than MIN_HISTORY earlier values exist or the last one is missing."""
+    if not history or history[-1] is None:
+        return None
+    earlier = np.array([v for v in history[:-1] if v is not None], float)
+    if earlier.size < MIN_HISTORY:
+        return None
+    fc = fm.ets(earlier[None, :], 1, 1)
+    return float(fc.lo95[0, 0]), float(fc.hi95[0, 0])
+
+
+def expected_ranges(scope: Scope, area: str, period, path=None) -> pl.DataFrame:
+    """Per indicator of the overview (warehouse.indicators.values): expected_lo, expected_hi
+    and outside (the period's value left its expected range: 超出预期)."""
+    from warehouse import indicators as wi
+
+    vals = wi.values(scope, area, period, path=path)
+    rows = []
+    for r in vals.iter_rows(named=True):
+        band = expected_range(r["history"] or [])
+        lo, hi = band if band else (None, None)
+        out = band is not None and not (lo <= r["value"] <= hi)
+        rows.append({"key": r["key"], "expected_lo": lo, "expected_hi": hi, "outside": out})
+    return pl.DataFrame(rows, schema={"key": pl.Utf8, "expected_lo": pl.Float64, "expected_hi": pl.Float64,
+                                      "outside": pl.Boolean})

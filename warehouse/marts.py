@@ -22,7 +22,7 @@ MARTS_DIR = Path(__file__).with_name("marts")
 # SQL that is generated (the indicator catalogue's) or work SQL says badly (the risk index's
 # per-month winsorising and its main drivers)
 PYTHON_MARTS = ("warehouse.indicators:build_marts", "warehouse.risk:build_marts",
-                "warehouse.forecast:build_marts")
+                "warehouse.forecast:build_marts", "warehouse.early_warning:build_marts")
 
 
 def mart_files() -> list[Path]:
