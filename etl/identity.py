@@ -38,17 +38,70 @@ def id_problem(id_number: str) -> str | None:
     return None
 
 
+MIN_KEY_CHARS = 16  # a key an attacker can guess makes every person_key reversible
+FINGERPRINT_TABLE = "hash_key_fingerprint"
+
+
+class KeyProblem(ValueError):
+    """The hash key is missing, too short, or not the one the warehouse was built with."""
+
+
 def hash_key(key_file: Path | None = None) -> bytes:
-    env = os.environ.get("WAREHOUSE_HASH_KEY")
-    if env:
-        return env.encode("utf-8")
+    """The HMAC key: $WAREHOUSE_HASH_KEY, else the key file (created atomically on first use:
+    concurrent first users all read the same full key, never an empty file)."""
+    if "WAREHOUSE_HASH_KEY" in os.environ:
+        return _checked(os.environ["WAREHOUSE_HASH_KEY"], "WAREHOUSE_HASH_KEY")
     path = Path(os.environ.get("WAREHOUSE_HASH_KEY_FILE") or key_file or DEFAULT_KEY_FILE)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_key_file(path)
+    return _checked(path.read_text().strip(), str(path))
+
+
+def _checked(key: str, where: str) -> bytes:
+    key = key.strip()
+    if len(key) < MIN_KEY_CHARS:
+        raise KeyProblem(f"hash key from {where} is {'empty' if not key else f'{len(key)} characters'}: "
+                         f"it needs at least {MIN_KEY_CHARS} (use the warehouse's original key)")
+    return key.encode("utf-8")
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key to a private temp file, then link it into place: the link either makes
+    the full file appear at once or fails because another process got there first (then its
+    key is used). Mode 0600 from the start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode("utf-8")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def fingerprint(key: bytes) -> str:
+    """A short public fingerprint of the key (it tells keys apart, it does not reveal one)."""
+    return hmac.new(key, b"warehouse hash key fingerprint v1", hashlib.sha256).hexdigest()[:16]
+
+
+def check_warehouse_key(con, key: bytes) -> None:
+    """Refuse a key other than the one the warehouse's person keys were made with (a new key
+    silently counts every resident twice); the first load or build records its fingerprint."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {FINGERPRINT_TABLE} (fingerprint VARCHAR NOT NULL)")
+    stored = con.sql(f"SELECT fingerprint FROM {FINGERPRINT_TABLE}").fetchall()
+    mine = fingerprint(key)
+    if not stored:
+        con.execute(f"INSERT INTO {FINGERPRINT_TABLE} VALUES (?)", [mine])
+    elif stored[0][0] != mine:
+        raise KeyProblem(f"the hash key (fingerprint {mine}) is not the one this warehouse was built with "
+                         f"(fingerprint {stored[0][0]}): set WAREHOUSE_HASH_KEY or the key file to the "
+                         "original key; a different key would count every resident again")
 
 
 def person_key(id_number: str, key: bytes) -> str:

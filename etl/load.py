@@ -28,7 +28,7 @@ import polars as pl
 from tqdm import tqdm
 
 from etl import area_names, case_sync, event_log, keys, profiles, transforms
-from etl.identity import hash_key
+from etl.identity import check_warehouse_key, hash_key
 from etl.order import is_sorted_by
 from etl.readers import LINE, FileNotLoadable, RawTable, read_file
 from etl.rules import KINDS, Context, reason_zh, validate
@@ -229,6 +229,7 @@ def _already_loaded(con, sha: str, kind: str) -> bool:
 
 def _context(con, kind: str, now: datetime) -> LoadContext:
     ctx = LoadContext(now=now, key=hash_key(), con=con)
+    check_warehouse_key(con, ctx.key)
     ctx.area_codes = con.sql("SELECT code FROM area").pl()["code"]
     if kind in ("case_events", "event_log"):
         ctx.case_ids = con.sql("SELECT case_id FROM cases").pl()["case_id"]

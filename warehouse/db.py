@@ -125,12 +125,16 @@ def writing(path: str | os.PathLike | None = None, *, start_empty: bool = False)
     live.parent.mkdir(parents=True, exist_ok=True)
     work = live.with_name(f".{live.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     if not start_empty and live.exists():
-        shutil.copyfile(live, work)
+        # the copy is private from its first byte (0600: it holds personal data)
+        os.close(os.open(work, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        shutil.copyfile(live, work)  # into the existing file: its mode stays
     con = duckdb.connect(str(work))
     try:
+        os.chmod(work, 0o600)
         yield con
         con.execute("CHECKPOINT")
         con.close()
+        os.chmod(work, 0o600)
         os.replace(work, live)
     except BaseException:
         with contextlib.suppress(Exception):

@@ -26,7 +26,7 @@ from etl.demo.opinion import build_opinion_cases, build_posts
 from etl.demo.petitions import build_petitions
 from etl.demo.population import build_persons, build_staff
 from etl.demo.registers import build_ssra, build_surveys
-from etl.identity import hash_key
+from etl.identity import check_warehouse_key, hash_key
 from etl.opinion.enrich import enrich_posts
 from warehouse import db, marts, schema, yamlfile
 
@@ -123,6 +123,7 @@ def build(db_file=None, seed: int = 20261124, scale: str = "county",
 
     with db.writing(db_file, start_empty=True) as con:
         schema.create(con)
+        check_warehouse_key(con, key)
         for code, name, offset in counties:
             county = generate_county(cfg, seed, now, key, code, name, offset, step=tick, seen_ids=seen_ids)
             for table in TABLE_ORDER:
