@@ -1,8 +1,6 @@
 """数据管理: load runs, quarantined rows (by file and reason, raw rows, XLSX to fix) and
 data freshness per table. Queries live in warehouse/admin.py; this page only draws."""
 
-from datetime import timedelta
-
 import polars as pl
 import streamlit as st
 
@@ -13,7 +11,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import lang, t
-from warehouse import admin, meta, process
+from warehouse import admin, process
 from warehouse.pymap import mapped
 
 f = sidebar(show_period=False)
@@ -27,19 +25,28 @@ def outcome(col: str = "outcome") -> pl.Expr:
                                       default=pl.col(col), return_dtype=pl.Utf8)
 
 
+KINDS = ("demo", "areas", "grid_staff", "persons", "cases", "case_events", "opinion", "ssra", "surveys",
+         "boundaries", "petitions")
+
+
+def kind_name(col: str = "kind") -> pl.Expr:
+    """What was loaded, in the page's language (the stored kind is the CLI's English word)."""
+    return pl.col(col).replace_strict({k: t(f"data.kind.{k}") for k in KINDS}, default=pl.col(col),
+                                      return_dtype=pl.Utf8)
+
+
 def when(col: str) -> pl.Expr:
     return pl.col(col).dt.strftime("%Y-%m-%d %H:%M").fill_null("—")
 
 
-# ---- headline: the last 30 days of loads (wall clock: loads happen in real time)
+# ---- headline: the last 30 days of runs (wall clock: loads happen in real time), as listed below
 runs = call(admin.recent_runs, f.scope, limit=500)
-recent = runs.filter(pl.col("started_at") >= pl.lit(call(meta.data_now)) - timedelta(days=30)) \
-    .filter(pl.col("kind") != "demo")
+recent = call(admin.run_summary, f.scope, 30)
 cols = st.columns(4)
-cols[0].metric(t("data.runs_30d"), fmt.num(recent.height))
-cols[1].metric(t("data.rows_30d"), fmt.num(int(recent["rows_read"].sum() or 0)))
-cols[2].metric(t("data.quarantined_30d"), fmt.num(int(recent["rows_quarantined"].sum() or 0)))
-cols[3].metric(t("data.failed_30d"), fmt.num(recent.filter(pl.col("outcome") == "failed").height))
+cols[0].metric(t("data.runs_30d"), fmt.num(recent["runs"]))
+cols[1].metric(t("data.rows_30d"), fmt.num(recent["rows_read"]))
+cols[2].metric(t("data.quarantined_30d"), fmt.num(recent["rows_quarantined"]))
+cols[3].metric(t("data.failed_30d"), fmt.num(recent["failed"]))
 
 # ---- freshness per table
 st.subheader(t("data.freshness"))
@@ -61,7 +68,7 @@ else:
     st.dataframe(runs.head(50).select(
         when("started_at").alias(t("data.col.started")),
         pl.col("file_name").fill_null(t("data.demo_build")).alias(t("data.col.file")),
-        pl.col("kind").alias(t("data.col.kind")), outcome().alias(t("data.col.outcome")),
+        kind_name().alias(t("data.col.kind")), outcome().alias(t("data.col.outcome")),
         pl.col("rows_read").alias(t("data.col.read")), pl.col("rows_loaded").alias(t("data.col.loaded")),
         pl.col("rows_updated").alias(t("data.col.updated")),
         pl.col("rows_quarantined").alias(t("data.col.quarantined")),
@@ -113,7 +120,7 @@ if summary.is_empty():
     st.success(t("data.quarantine_none"))
     st.stop()
 st.dataframe(summary.select(
-    pl.col("file_name").alias(t("data.col.file")), pl.col("kind").alias(t("data.col.kind")),
+    pl.col("file_name").alias(t("data.col.file")), kind_name().alias(t("data.col.kind")),
     pl.col("reason_zh" if lang() == "zh" else "reason_key").alias(t("data.col.reason")),
     pl.col("rows").alias(t("data.col.rows")), pl.col("first_line").alias(t("data.col.first_line")),
     pl.col("last_line").alias(t("data.col.last_line")), when("quarantined_at").alias(t("data.col.when")),

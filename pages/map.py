@@ -53,7 +53,10 @@ if not playing and w2.button(t("map.play"), icon=":material/play_arrow:", key="m
     playing = True
 elif playing and w2.button(t("map.stop"), icon=":material/stop:", key="map_stop"):
     st.session_state["map_playing"] = playing = False
-palette = w3.selectbox(t("map.palette"), list(umap.PALETTES), key="map_palette")
+palette = w3.selectbox(t("map.palette"), ["auto", *umap.PALETTES], key="map_palette",
+                       format_func=lambda p: t(f"map.palette.{p}"))
+if palette == "auto":
+    palette = umap.default_palette(metric)
 
 if playing:
     at = st.session_state["map_play_at"]
@@ -73,7 +76,7 @@ shown_level = level if all_grids else None
 values = call(geo.map_values, f.scope, f.area_code, start, end, level=shown_level)
 shapes = call(geo.polygons, f.scope, f.area_code, level=shown_level)
 frame = umap.frame_row(call(geo.outline, f.scope, parent))
-view = umap.view_for(shapes)
+view = umap.view_for(shapes, fallback=call(wa.bounds, parent))
 st.caption(t("map.showing", parent=names.get(parent, parent), level=t(f"map.level.{level}"),
              n=values.height, window=window_text) + " · " + t("map.click_hint"))
 
@@ -119,18 +122,23 @@ if picked:
 
 # ---------------------------------------------------------------- table
 st.subheader(t("map.table"))
-cols = ["code", "name", metric, f"rank_{metric}", "residents", "cases", "overdue", "special", "grids",
-        "grids_full"]
+cols = ["name", metric, f"rank_{metric}", "residents", "cases", "overdue", "special", "grids",
+        "grids_full", "code"]
 table = values.select(cols).sort(f"rank_{metric}", nulls_last=True)
-shown = table.rename({"code": t("map.col.code"), "name": t("map.col.name"),
-                      metric: f"{t(f'map.metric.{metric}')}（{unit}）",
+value_col = f"{t(f'map.metric.{metric}')}（{unit}）"
+shown = table.rename({"code": t("map.col.code"), "name": t("map.col.name"), metric: value_col,
                       f"rank_{metric}": t("map.col.rank"), "residents": t("map.col.residents"),
                       "cases": t("map.col.cases"), "overdue": t("map.col.overdue"),
                       "special": t("map.col.special"), "grids": t("map.col.grids"),
                       "grids_full": t("map.col.grids_full")})
 if umap.METRIC_STYLES[metric].share:
-    shown = shown.with_columns(pl.col(f"{t(f'map.metric.{metric}')}（{unit}）") * 100)
-st.dataframe(shown, hide_index=True, width="stretch")
+    shown = shown.with_columns(pl.col(value_col) * 100)
+counts = [t(f"map.col.{c}") for c in ("residents", "cases", "overdue", "grids", "grids_full")]
+special = t("map.col.special")  # hidden counts show the one suppression marker
+shown = shown.with_columns(pl.col(special).cast(pl.Int64).cast(pl.Utf8).fill_null(fmt.SUPPRESSED))
+st.dataframe(shown, hide_index=True, width="stretch", placeholder=fmt.MISSING, column_config={
+    value_col: st.column_config.NumberColumn(format=f"%.{umap.METRIC_STYLES[metric].digits}f"),
+    **{c: st.column_config.NumberColumn(format="localized") for c in counts}})
 buttons(values, f"map_values_{f.area_code}_{start:%Y%m}_{end:%Y%m}", key="map_values")
 
 # ---------------------------------------------------------------- play: step to the next month

@@ -94,8 +94,8 @@ else:
             outlines = {"type": "FeatureCollection", "features": [
                 {"type": "Feature", "geometry": json.loads(g), "properties": {}}
                 for g in shapes["geometry"].to_list() if g]}
-            view = pdk.ViewState(longitude=float(places["lon"].mean()), latitude=float(places["lat"].mean()),
-                                 zoom=10.5)
+            view = umap.view_for(shapes, 600, 320, fallback=(places["lon"].min(), places["lat"].min(),
+                                                             places["lon"].max(), places["lat"].max()))
             st.pydeck_chart(umap.deck(
                 [pdk.Layer("GeoJsonLayer", outlines, stroked=True, filled=True,
                                   get_fill_color=[245, 245, 240, 255], get_line_color=[150, 150, 150],

@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import fmt, forecast_view
 from ui.cache import call
+from ui.cards import level_card
 from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
@@ -53,7 +54,7 @@ cols = st.columns(5)
 for col, lv in zip(cols, reversed(risk.LEVELS)):
     row = counts.filter(pl.col("level") == lv)
     now_n, prev_n = int(row["grids"][0]), int(row["previous"][0])
-    col.metric(t("risk.level_count", level=level_name(lv)), fmt.num(now_n), delta=now_n - prev_n,
+    level_card(col, lv, t("risk.level_count", level=level_name(lv)), fmt.num(now_n), delta=now_n - prev_n,
                delta_color="inverse" if lv in ("橙", "红") else "off", help=t("risk.vs_prev"))
 cols[4].metric(t("risk.warnings_n"), fmt.num(warn.height))
 

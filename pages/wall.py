@@ -16,6 +16,18 @@ st.html(wall.css())
 st.html(wall.CLOCK_JS, unsafe_allow_javascript=True)
 
 
+FLASH_SECONDS = 60
+
+
+def new_reds(data: dict, now: datetime) -> set[str]:
+    """Red warnings first seen on this screen less than FLASH_SECONDS ago (they flash)."""
+    seen = st.session_state.setdefault("wall_red_seen", {})
+    for kind in wall.WARNING_KINDS:
+        for key in wall.red_keys(data.get(kind)):
+            seen.setdefault(key, now)
+    return {k for k, first in seen.items() if (now - first).total_seconds() < FLASH_SECONDS}
+
+
 @st.fragment(run_every=p.tick)
 def live() -> None:
     step, now, box = p.step(), datetime.now(), st.empty()
@@ -24,7 +36,7 @@ def live() -> None:
         first = wall.render(data, stale, p, step, now, pending=True)
         box.html(first)
         data, more = wall.load(step, wall.HEAVY)
-        markup = wall.render(data, stale + more, p, step, now)
+        markup = wall.render(data, stale + more, p, step, now, flash=new_reds(data, now))
         st.session_state["wall_html"] = markup
         if markup != first:
             box.html(markup)

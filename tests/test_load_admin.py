@@ -33,6 +33,20 @@ def test_runs_newest_first_with_counts(loaded):
         "rows_read", "rows_loaded", "rows_quarantined").row(0) == (3, 1, 2)
 
 
+def test_run_summary_counts_the_runs_the_table_lists(loaded):
+    """The 30-day headline counts by the wall clock every run the table shows (issue 21: it said
+    0 next to six loads made today, counting by the data's clock and leaving demo builds out)."""
+    from datetime import datetime, timedelta
+
+    runs = admin.recent_runs(FULL, path=loaded)
+    s = admin.run_summary(FULL, path=loaded)
+    assert s["runs"] == runs.height >= 3
+    assert s["rows_read"] == int(runs["rows_read"].sum())
+    assert s["failed"] == 1 and s["rows_quarantined"] >= 2
+    later = datetime.now() + timedelta(days=31)
+    assert admin.run_summary(FULL, now=later, path=loaded)["runs"] == 0
+
+
 def test_quarantine_by_file_and_reason_and_raw_rows(loaded):
     summary = admin.quarantine_summary(FULL, path=loaded)
     assert summary.select("file_name", "reason_key", "rows", "first_line", "last_line").rows() == [

@@ -83,6 +83,20 @@ def test_headline_matches_hand_count(hand_db):
     assert h["safety"] == pytest.approx(2 / 3) and h["safety_quarter"] == date(2026, 7, 1)
 
 
+def test_rate_cards_against_targets_and_the_window_before(hand_db):
+    h = ww.headline(WALL, path=hand_db)
+    # the 30 days before the window (Sep 25 – Oct 25) hold no 12345 case: no change to show
+    assert h["prev_rate_response"] is None and h["prev_rate_solved"] is None
+    # the survey quarter before 2026-07 (2026-04): 1 of 3 felt safe
+    assert h["prev_safety"] == pytest.approx(1 / 3)
+    s = ww.kpi_status(h)
+    assert s["safety"]["target"] == 0.96 and s["safety"]["rag"] == "red"
+    assert s["safety"]["change"] == pytest.approx(2 / 3 - 1 / 3)
+    assert s["rate_response"]["change"] is None and s["rate_response"]["rag"] == "red"  # 75% < 98%
+    html = ui_wall.kpis(h)
+    assert 'class="w-kpi rag-red" data-kpi="safety"' in html and "目标 96%" in html and "▲+33.3个百分点" in html
+
+
 def test_map_trend_and_ticker_match_hand_count(hand_db):
     heat = {m: ww.village_heat(WALL, m, path=hand_db)["value"].to_list() for m in ("cases_7d", "open", "open_overdue")}
     assert heat == {"cases_7d": [3], "open": [3], "open_overdue": [2]}

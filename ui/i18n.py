@@ -32,11 +32,17 @@ def set_lang(lang: str) -> None:
 
 
 def lang() -> str:
+    """The session's language inside a script run, else the process default. Asked first
+    whether a run is there: touching st.session_state outside one (worker threads, cached
+    functions, the CLI) logs a "missing ScriptRunContext" warning each time."""
     try:
-        import streamlit as st
-        return st.session_state.get("lang", _current["lang"])
-    except Exception:  # outside a Streamlit run (CLI, tests)
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+    except ImportError:  # the CLI without Streamlit
         return _current["lang"]
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _current["lang"]
+    import streamlit as st
+    return st.session_state.get("lang", _current["lang"])
 
 
 def t(key: str, lang_: str | None = None, **fmt) -> str:

@@ -26,8 +26,13 @@ from warehouse import yamlfile
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "map.yaml"
 
-# 6-step samples of matplotlib's cividis and viridis (dark = low, light = high).
+# 6-step palettes, low → high. The default reads as a command centre expects: pale = low,
+# red = high (ColorBrewer YlOrRd, which stays ordered for the common colour-vision
+# deficiencies); risk uses the 蓝黄橙红 levels; cividis and viridis stay as alternatives.
+# For a metric where high is good (staffing), the palette runs the other way round.
 PALETTES = {
+    "reds": ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"],
+    "risk": ["#1e88e5", "#64b5f6", "#fdd835", "#fb8c00", "#e53935", "#b71c1c"],
     "cividis": ["#00224e", "#35456c", "#666970", "#948e77", "#c8b866", "#fee838"],
     "viridis": ["#440154", "#414487", "#2a788e", "#22a884", "#7ad151", "#fde725"],
 }
@@ -43,6 +48,7 @@ class MetricStyle:
     thresholds: tuple[float, ...]
     share: bool = False
     digits: int = 1
+    good_high: bool = False  # high values are good: the palette is reversed
 
 
 METRIC_STYLES = {
@@ -51,7 +57,7 @@ METRIC_STYLES = {
     "overdue_share": MetricStyle("map.unit.pct", (0.02, 0.05, 0.1, 0.2, 0.3), share=True),
     "special_per_1k": MetricStyle("map.unit.per_1k_people", (2, 4, 6, 8, 10)),
     "negative_posts": MetricStyle("map.unit.posts", (1, 3, 5, 10, 20), digits=0),
-    "staffing_fill": MetricStyle("map.unit.pct", (0.6, 0.7, 0.8, 0.9, 0.999), share=True),
+    "staffing_fill": MetricStyle("map.unit.pct", (0.6, 0.7, 0.8, 0.9, 0.999), share=True, good_high=True),
     "risk_score": MetricStyle("map.unit.score", (20, 40, 60, 80, 90)),
 }
 
@@ -101,9 +107,13 @@ def bin_index(value: float | None, edges: list[float]) -> int | None:
     return int(np.searchsorted(np.asarray(edges), value, side="left"))
 
 
-def colours(edges: list[float], palette: str) -> list[list[int]]:
-    """One colour per bin, spread over the palette so few bins still span dark → light."""
-    pal = PALETTES[palette]
+def default_palette(metric: str) -> str:
+    return "risk" if metric == "risk_score" else "reds"
+
+
+def colours(edges: list[float], palette: str, reverse: bool = False) -> list[list[int]]:
+    """One colour per bin, spread over the palette so few bins still span low → high."""
+    pal = PALETTES[palette][::-1] if reverse else PALETTES[palette]
     n = len(edges) + 1
     picks = [pal[round(i * (len(pal) - 1) / max(n - 1, 1))] for i in range(n)]
     return [hex_to_rgb(c) for c in picks]
@@ -120,7 +130,7 @@ def fmt_value(value, metric: str) -> str:
 
 def legend_rows(edges: list[float], metric: str, palette: str) -> list[tuple[list[int], str]]:
     """(colour, range text) per bin, lowest first."""
-    cols = colours(edges, palette)
+    cols = colours(edges, palette, METRIC_STYLES[metric].good_high if metric in METRIC_STYLES else False)
     out = []
     bounds = [None, *edges, None]
     for i, c in enumerate(cols):
@@ -155,7 +165,7 @@ def short_label(name: str) -> str:
 def polygon_rows(shapes: pl.DataFrame, values: pl.DataFrame, metric: str, edges: list[float],
                  palette: str, value_label: str, rank_label: str) -> list[dict]:
     """One flat dict per polygon part (MultiPolygons split), ready for a PolygonLayer + tooltip."""
-    cols = colours(edges, palette)
+    cols = colours(edges, palette, METRIC_STYLES[metric].good_high)
     vals = {r["code"]: r for r in values.iter_rows(named=True)}
     n = values.height
     rows = []
@@ -181,10 +191,12 @@ def polygon_rows(shapes: pl.DataFrame, values: pl.DataFrame, metric: str, edges:
     return rows
 
 
-def view_for(shapes: pl.DataFrame, width: int = 850, height: int = 620) -> pdk.ViewState:
-    """Centre and zoom that fit every outline."""
+def view_for(shapes: pl.DataFrame, width: int = 850, height: int = 620,
+             fallback: tuple[float, float, float, float] | None = None) -> pdk.ViewState:
+    """Centre and zoom that fit every outline (else the `fallback` bounds, e.g. the area's
+    from warehouse.areas.bounds); no place is assumed."""
     xs, ys = [], []
-    for g in shapes["geometry"].to_list():
+    for g in shapes["geometry"].to_list() if "geometry" in shapes.columns else []:
         if not g:
             continue
         geo = json.loads(g)
@@ -193,12 +205,28 @@ def view_for(shapes: pl.DataFrame, width: int = 850, height: int = 620) -> pdk.V
             for x, y in poly[0]:
                 xs.append(x)
                 ys.append(y)
-    if not xs:
-        return pdk.ViewState(longitude=118.87, latitude=33.29, zoom=9)
-    dx, dy = max(max(xs) - min(xs), 1e-4), max(max(ys) - min(ys), 1e-4)
-    zoom = min(math.log2(360 * width / (256 * dx)), math.log2(170 * height / (256 * dy))) - 0.25
-    return pdk.ViewState(longitude=(min(xs) + max(xs)) / 2, latitude=(min(ys) + max(ys)) / 2,
-                         zoom=max(min(zoom, 17), 3), pitch=0, bearing=0)
+    box = (min(xs), min(ys), max(xs), max(ys)) if xs else fallback
+    return fit_view(box, width, height)
+
+
+def _merc_y(lat: float) -> float:
+    lat = max(min(lat, 85.0), -85.0)
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def fit_view(box: tuple[float, float, float, float] | None, width: int, height: int,
+             margin: float = 0.3) -> pdk.ViewState:
+    """The Web-Mercator view that shows the whole box (min_lon, min_lat, max_lon, max_lat) in a
+    width × height frame, `margin` zoom levels of air around it. No box: the whole world."""
+    if box is None:
+        return pdk.ViewState(longitude=0, latitude=0, zoom=1, pitch=0, bearing=0)
+    x0, y0, x1, y1 = box
+    dx = max(x1 - x0, 1e-4)
+    dy = max(_merc_y(y1) - _merc_y(y0), 1e-6)
+    zoom = min(math.log2(width * 360 / (512 * dx)), math.log2(height * 2 * math.pi / (512 * dy))) - margin
+    mid = math.degrees(math.atan(math.sinh((_merc_y(y0) + _merc_y(y1)) / 2)))
+    return pdk.ViewState(longitude=(x0 + x1) / 2, latitude=mid, zoom=max(min(zoom, 17), 1),
+                         pitch=0, bearing=0)
 
 
 def tile_layers(view: pdk.ViewState, width: int = 1100, height: int = 620, url: str | None = None) -> list:

@@ -63,9 +63,70 @@ def localize(fig: go.Figure, lang: str | None = None) -> go.Figure:
     UI's language); English figures are returned unchanged."""
     if (lang or current_lang()) != "zh":
         return fig
+    wan_ticks(fig)
     stops = [{"dtickrange": r, "value": v} for r, v in ZH_STOPS]
     for name in date_axes(fig):
         fig.layout[name].update(type="date", tickformatstops=stops, hoverformat=ZH_HOVER)
+    return fig
+
+
+def _nice_step(top: float, n: int = 5) -> float:
+    raw = top / n
+    mag = 10 ** np.floor(np.log10(raw))
+    return float(next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw))
+
+
+def wan_label(v: float) -> str:
+    if abs(v) >= 1e8:
+        return f"{v / 1e8:g}亿"
+    if abs(v) >= 1e4:
+        return f"{v / 1e4:g}万"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:g}"
+
+
+def _numbers(values) -> np.ndarray:
+    if values is None:
+        return np.array([])
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iuf":
+        return np.array([])
+    return arr.astype(float).ravel()
+
+
+def wan_ticks(fig: go.Figure, letters: str = "xy") -> go.Figure:
+    """Chinese value axes: ticks at round steps labelled 2万, 10万, 1亿 instead of Plotly's SI
+    20k, 100k, 100M. Only axes whose values reach 10,000 change; stacked bars count their sum."""
+    tops: dict[str, float] = {}
+    for trace in fig.data:
+        for letter in letters:
+            v = _numbers(getattr(trace, letter, None))
+            if v.size == 0 or np.isnan(v).all():
+                continue
+            ref = getattr(trace, f"{letter}axis", None) or letter
+            name = f"{letter}axis{ref[1:]}"
+            tops.setdefault(name, 0.0)
+            tops[name] = max(tops[name], float(np.nanmax(np.abs(v))))
+    if fig.layout.barmode in ("stack", "relative"):
+        for letter in letters:
+            other = "x" if letter == "y" else "y"
+            sums: dict = {}
+            for trace in fig.data:
+                if trace.type != "bar":
+                    continue
+                keys, vals = getattr(trace, other, None), _numbers(getattr(trace, letter, None))
+                if keys is None or vals.size == 0:
+                    continue
+                for k, v in zip(list(keys), vals):
+                    if v == v:
+                        sums[k] = sums.get(k, 0.0) + abs(v)
+            if sums:
+                tops[f"{letter}axis"] = max(tops.get(f"{letter}axis", 0.0), max(sums.values()))
+    for name, top in tops.items():
+        if top < 10_000 or fig.layout[name].type in ("date", "category", "log"):
+            continue
+        step = _nice_step(top)
+        vals = [i * step for i in range(int(top // step) + 2)]
+        fig.layout[name].update(tickmode="array", tickvals=vals, ticktext=[wan_label(v) for v in vals])
     return fig
 
 

@@ -201,7 +201,9 @@ def _static_layers(shapes):
 def svg_map(shapes, heat, metric: str = "") -> str:
     if heat is None and metric == "risk":  # warehouse.risk not there yet
         return f'<div class="w-empty">{esc(t("wall.warn.missing"))}</div>'
-    if shapes is None or heat is None or not shapes.height:
+    if shapes is None or not shapes.height:
+        return f'<div class="w-empty">{esc(t("wall.empty.shapes"))}</div>'
+    if heat is None:
         return f'<div class="w-empty">{esc(t("wall.nodata"))}</div>'
     villages, overlay, proj = _static_layers(shapes)
     values = dict(zip(heat["code"], heat["value"]))
@@ -222,8 +224,10 @@ def svg_map(shapes, heat, metric: str = "") -> str:
 
 
 def svg_trend(daily) -> str:
-    if daily is None or not daily.height:
+    if daily is None:
         return f'<div class="w-empty">{esc(t("wall.nodata"))}</div>'
+    if not daily.height:
+        return f'<div class="w-empty">{esc(t("wall.empty.trend"))}</div>'
     n, top = daily.height, max(daily["cases"].max() or 0, 1)
     w, h, base = 100.0 * n, 700.0, 610.0
     bars = []
@@ -246,8 +250,10 @@ def svg_trend(daily) -> str:
 
 
 def town_bars(towns) -> str:
-    if towns is None or not towns.height:
+    if towns is None:
         return f'<div class="w-empty">{esc(t("wall.nodata"))}</div>'
+    if not towns.height:
+        return f'<div class="w-empty">{esc(t("wall.empty.towns"))}</div>'
     top = max(towns["cases"].max() or 0, 1)
     rows = [f'<div class="w-bar"><span class="name">{esc(r["name"])}</span>'
             f'<span class="track"><span class="fill" style="display:block;width:{100 * r["cases"] / top:.0f}%">'
@@ -283,7 +289,25 @@ def _warning_details(r: dict) -> list[str]:
     return out
 
 
-def warning_rows(df, missing: bool) -> str:
+def warning_key(r: dict) -> str:
+    """Identifies a warning across refreshes: its place, topic and start."""
+    return "|".join(str(_first(r, names) or "") for names in (
+        ("area_code", "village_code", "grid_code", "area_name", "name"), ("topic", "title"),
+        ("started_at", "since", "date", "day")))
+
+
+def red_keys(df) -> set[str]:
+    if df is None or not getattr(df, "height", 0):
+        return set()
+    out = set()
+    for r in df.head(6).iter_rows(named=True):
+        level = _first(r, ("color", "colour", "warning_level", "level", "risk_level"))
+        if level is not None and LEVEL_CLASS.get(str(level).lower(), "") == "red":
+            out.add(warning_key(r))
+    return out
+
+
+def warning_rows(df, missing: bool, flash: set[str] | None = None) -> str:
     if missing:
         return f'<div class="w-empty">{esc(t("wall.warn.missing"))}</div>'
     if df is None or not df.height:
@@ -299,23 +323,46 @@ def warning_rows(df, missing: bool) -> str:
         detail = r.get("main_drivers") or "  ".join(_warning_details(r))
         value = _first(r, ("risk_score", "score", "posts", "count", "value", "ratio"))
         shown = f"{value:.1f}" if isinstance(value, float) else esc(value if value is not None else "")
-        rows.append(f'<div class="w-row"><span class="lvl {cls}">{esc(label)}</span>'
+        new = " new" if flash and cls == "red" and warning_key(r) in flash else ""
+        rows.append(f'<div class="w-row{new}"><span class="lvl {cls}">{esc(label)}</span>'
                     f'<span class="type">{esc(name)}</span><span class="place">{esc(detail)}</span>'
                     f'<span class="val">{shown}</span></div>')
     return f'<div class="w-rows">{"".join(rows)}</div>'
 
 
-def legend(metric: str) -> str:
+def legend(metric: str, heat=None) -> str:
     if metric == "risk":
         return "".join(f'<span class="swatch" style="background:{LEVEL_FILL[c]}"></span><span>{esc(t("wall.level." + c))}</span>'
                        for c in ("blue", "yellow", "orange", "red"))
-    return (f'<span>{esc(t("wall.legend.low"))}</span><span class="ramp"></span>'
-            f'<span>{esc(t("wall.legend.high"))}</span>')
+    values = [v for v in (heat["value"].to_list() if heat is not None and "value" in heat.columns else [])
+              if v is not None]
+    if not values:
+        return (f'<span>{esc(t("wall.legend.low"))}</span><span class="ramp"></span>'
+                f'<span>{esc(t("wall.legend.high"))}</span>')
+    low = min(values) if heat.schema["value"].is_float() else 0  # as svg_map colours them
+    digits = 1 if heat.schema["value"].is_float() else 0
+    return (f'<span>{esc(fmt.num(low, digits))}</span><span class="ramp"></span>'
+            f'<span>{esc(fmt.num(max(values), digits))}</span>'
+            f'<span class="unit">{esc(t("wall.unit." + metric))}</span>')
 
 
-def _kpi(label: str, value: str, note: str = "", cls: str = "", key: str = "") -> str:
+def _kpi(label: str, value: str, note: str = "", cls: str = "", key: str = "", extra: str = "") -> str:
     return (f'<div class="w-kpi {cls}" data-kpi="{key}"><div class="label">{esc(label)}</div>'
-            f'<div class="value">{esc(value)}</div><div class="note">{esc(note)}</div></div>')
+            f'<div class="value">{esc(value)}</div><div class="note">{esc(note)}</div>{extra}</div>')
+
+
+def _against_target(key: str, status: dict) -> tuple[str, str]:
+    """(css class, markup) of a rate card's target line: 目标 96% · 较上期 +1.0个百分点."""
+    s = status.get(key) or {}
+    if s.get("target") is None:
+        return "", ""
+    change = s.get("change")
+    arrow = "" if change is None or abs(change) < 5e-4 else ("▲" if change > 0 else "▼")
+    better = change is not None and (change > 0) == (s.get("direction") == "higher")
+    trend = "" if not arrow else ("up" if better else "down")
+    text = t("wall.kpi.target", target=fmt.pct(s["target"], 0))
+    delta = f'<span class="chg {trend}">{arrow}{esc(fmt.pp(change))}</span>' if change is not None else ""
+    return f"rag-{s['rag']}" if s.get("rag") else "", f'<div class="target">{esc(text)} {delta}</div>'
 
 
 def _quarter(d) -> str:
@@ -329,17 +376,22 @@ def kpis(h: dict | None) -> str:
     h = h or {}
     g = h.get
     pct = lambda k: fmt.pct(g(k))  # noqa: E731
+    status = ww.kpi_status(h) if h else {}
+
+    def rate(label_key: str, key: str, note: str, kpi: str) -> str:
+        cls, extra = _against_target(key, status)
+        return _kpi(t(label_key), pct(key), note, cls=cls, key=kpi, extra=extra)
+
     return "".join([
         _kpi(t("wall.kpi.today"), fmt.num(g("cases_today")), t("wall.kpi.week_note", n=fmt.num(g("cases_7d"))),
              key="today"),
         _kpi(t("wall.kpi.open"), fmt.num(g("open")), key="open"),
         _kpi(t("wall.kpi.overdue"), fmt.num(g("open_overdue")), cls="alert" if g("open_overdue") else "",
              key="overdue"),
-        _kpi(t("wall.kpi.response"), pct("rate_response"), t("wall.kpi.rates_note"), key="response"),
-        _kpi(t("wall.kpi.solved"), pct("rate_solved"), t("wall.kpi.rates_note"), key="solved"),
-        _kpi(t("wall.kpi.satisfied"), pct("rate_satisfied"), t("wall.kpi.rates_note"), key="satisfied"),
-        _kpi(t("wall.kpi.safety"), pct("safety"), t("wall.kpi.safety_note", quarter=_quarter(g("safety_quarter"))),
-             cls="good" if (g("safety") or 0) >= 0.96 else "", key="safety"),
+        rate("wall.kpi.response", "rate_response", t("wall.kpi.rates_note"), "response"),
+        rate("wall.kpi.solved", "rate_solved", t("wall.kpi.rates_note"), "solved"),
+        rate("wall.kpi.satisfied", "rate_satisfied", t("wall.kpi.rates_note"), "satisfied"),
+        rate("wall.kpi.safety", "safety", t("wall.kpi.safety_note", quarter=_quarter(g("safety_quarter"))), "safety"),
     ])
 
 
@@ -360,10 +412,11 @@ def county_name(shapes) -> str:
 
 
 def render(data: dict, stale: list[str], p: WallParams, step: int, now: datetime | None = None,
-           pending: bool = False) -> str:
+           pending: bool = False, flash: set[str] | None = None) -> str:
     """The whole wall as one HTML string (pure: data in, markup out).
 
-    pending: the heavy figures are still being computed (None means 'wait', not 'missing')."""
+    pending: the heavy figures are still being computed (None means 'wait', not 'missing');
+    flash: keys (warning_key) of red warnings new to this screen, drawn flashing."""
     now = now or datetime.now()
     metric = ww.MAP_METRICS[step % len(ww.MAP_METRICS)]
     kind = WARNING_KINDS[step % len(WARNING_KINDS)]
@@ -399,14 +452,14 @@ def render(data: dict, stale: list[str], p: WallParams, step: int, now: datetime
  <div class="w-panel w-map" data-panel="map" data-metric="{metric}">
   <h2>{esc(t("wall.map"))}<span class="sub">{esc(t("wall.metric." + metric))}</span></h2>
   <div class="w-body">{svg_map(data.get("shapes"), data.get("heat"), "" if pending else metric)}</div>
-  <div class="legend">{legend(metric)}</div>
+  <div class="legend">{legend(metric, None if pending else data.get("heat"))}</div>
   <div class="dots">{dots}</div>
  </div>
  <div class="w-col w-right">
   <div class="w-panel w-ticker" data-panel="ticker"><h2>{esc(t("wall.ticker"))}</h2>
    <div class="w-body">{ticker_rows(data.get("ticker"), fresh["data_now"].date() if fresh.get("data_now") else None)}</div></div>
   <div class="w-panel w-warn" data-panel="warnings" data-kind="{kind}"><h2>{esc(t("wall.warn." + kind))}</h2>
-   <div class="w-body">{warning_rows(data.get(kind), data.get(kind) is None and kind not in stale and not pending)}</div></div>
+   <div class="w-body">{warning_rows(data.get(kind), data.get(kind) is None and kind not in stale and not pending, flash)}</div></div>
  </div>
  <div class="w-foot" data-panel="freshness">{"".join(f"<span>{esc(x)}</span>" for x in foot)}{late_html}
   {stale_html}<span class="grow"></span><span>{esc(t("wall.privacy"))}</span>

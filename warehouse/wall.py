@@ -71,25 +71,58 @@ def headline(scope: Scope, path=None) -> dict:
                count(*) FILTER (WHERE reported_at >= ?)
         FROM cases WHERE {where}""", params=[now.date(), now, now - timedelta(days=7)]).fetchall()[0]
     since = now - timedelta(days=RATE_WINDOW_DAYS)
-    calls, responded, closed, solved, rated, satisfied = con.sql(f"""
-        SELECT count(*) FILTER (WHERE reported_at >= ?),
-               count(*) FILTER (WHERE reported_at >= ? AND {d.RESPONDED_12345}),
-               count(*) FILTER (WHERE closed_at >= ? AND citizen_resolved IS NOT NULL),
-               count(*) FILTER (WHERE closed_at >= ? AND {d.SOLVED}),
-               count(*) FILTER (WHERE closed_at >= ? AND {d.RATED}),
-               count(*) FILTER (WHERE closed_at >= ? AND {d.SATISFIED})
-        FROM cases WHERE source_channel = '12345' AND {where}""", params=[since] * 6).fetchall()[0]
-    quarter, answered, safe = con.sql(f"""
-        WITH s AS (SELECT * FROM survey_response WHERE {where}
-                   AND survey_period = (SELECT max(survey_period) FROM survey_response WHERE {where}))
-        SELECT max(survey_period), count(*) FILTER (WHERE {d.SAFETY_ANSWERED}),
-               count(*) FILTER (WHERE {d.FEELS_SAFE}) FROM s""").fetchall()[0]
+    before = since - timedelta(days=RATE_WINDOW_DAYS)  # the window before, for the change shown
+
+    def rates(a, b):
+        return con.sql(f"""
+            SELECT count(*) FILTER (WHERE reported_at >= ? AND reported_at < ?),
+                   count(*) FILTER (WHERE reported_at >= ? AND reported_at < ? AND {d.RESPONDED_12345}),
+                   count(*) FILTER (WHERE closed_at >= ? AND closed_at < ? AND citizen_resolved IS NOT NULL),
+                   count(*) FILTER (WHERE closed_at >= ? AND closed_at < ? AND {d.SOLVED}),
+                   count(*) FILTER (WHERE closed_at >= ? AND closed_at < ? AND {d.RATED}),
+                   count(*) FILTER (WHERE closed_at >= ? AND closed_at < ? AND {d.SATISFIED})
+            FROM cases WHERE source_channel = '12345' AND {where}""", params=[a, b] * 6).fetchall()[0]
+
+    calls, responded, closed, solved, rated, satisfied = rates(since, now + timedelta(days=1))
+    p_calls, p_responded, p_closed, p_solved, p_rated, p_satisfied = rates(before, since)
+    surveys = con.sql(f"""
+        WITH q AS (SELECT DISTINCT survey_period FROM survey_response WHERE {where}
+                   ORDER BY survey_period DESC LIMIT 2)
+        SELECT survey_period, count(*) FILTER (WHERE {d.SAFETY_ANSWERED}),
+               count(*) FILTER (WHERE {d.FEELS_SAFE})
+        FROM survey_response WHERE {where} AND survey_period IN (SELECT survey_period FROM q)
+        GROUP BY 1 ORDER BY 1 DESC""").fetchall()
+    quarter, answered, safe = surveys[0] if surveys else (None, 0, 0)
+    _, p_answered, p_safe = surveys[1] if len(surveys) > 1 else (None, 0, 0)
     share = lambda num, den: num / den if den else None  # noqa: E731
     return assert_aggregate_only({
         "as_of": now, "cases_today": today, "cases_7d": week, "open": open_, "open_overdue": overdue,
         "rate_response": share(responded, calls), "rate_solved": share(solved, closed),
         "rate_satisfied": share(satisfied, rated), "safety": share(safe, answered),
-        "safety_quarter": quarter})
+        "safety_quarter": quarter,
+        "prev_rate_response": share(p_responded, p_calls), "prev_rate_solved": share(p_solved, p_closed),
+        "prev_rate_satisfied": share(p_satisfied, p_rated), "prev_safety": share(p_safe, p_answered)})
+
+
+# The wall's rate cards and the catalogue indicator whose target and RAG rule they use.
+KPI_INDICATORS = {"rate_response": "hotline_response", "rate_solved": "hotline_solved",
+                  "rate_satisfied": "hotline_satisfied", "safety": "security"}
+
+
+def kpi_status(h: dict) -> dict[str, dict]:
+    """Per rate card: its target, red/amber/green against the catalogue's thresholds, and the
+    change from the window before (30 days, or the previous survey quarter)."""
+    from warehouse.indicators import catalogue
+
+    cat = catalogue()
+    out = {}
+    for key, ind_key in KPI_INDICATORS.items():
+        ind = cat.get(ind_key)
+        value, prev = h.get(key), h.get(f"prev_{key}")
+        out[key] = {"target": ind.target if ind else None, "rag": ind.rag(value) if ind else None,
+                    "direction": ind.direction if ind else "higher",
+                    "change": value - prev if value is not None and prev is not None else None}
+    return out
 
 
 # ---------------------------------------------------------------- map

@@ -1,0 +1,213 @@
+"""Exploration in Chromium, as a new user: every page, every tab on it, then the sidebar
+filters (period type, town, period, language) and every download button; nothing may leave
+the machine. Used by tests/test_explore.py; `python -m tests.explore [--scale small]
+[--lang zh en]` runs it by hand on a demo warehouse and prints what it found."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ui.nav import PAGES
+
+# Streamlit's frontend probes /<page>/_stcore/health and host-config on a deep link before
+# finding the app root: those 404s are its normal start, not the app's.
+BENIGN = re.compile(r"/_stcore/(health|host-config)$")
+BAD_TEXT = [re.compile(p) for p in (r"\bNone\b", r"\bNaN\b", r"\bnan\b", r"Page not found",
+                                    r"Traceback", r"\bnull\b")]
+WALL_KEYS = {"wall"}  # the wall has no sidebar: visited, not driven
+
+
+@dataclass
+class Findings:
+    items: list[str] = field(default_factory=list)
+    visits: int = 0
+    tabs: int = 0
+    interactions: int = 0
+    downloads: int = 0
+
+    def add(self, where: str, what: str) -> None:
+        item = f"{where}: {what}"
+        if item not in self.items:
+            self.items.append(item)
+
+
+def _local(url: str, base: str) -> bool:
+    return url.startswith(base) or url.startswith(("data:", "blob:", "about:"))
+
+
+def settle(page, timeout_ms: int = 120_000, sidebar: bool = False) -> None:
+    """Wait for the script run to end (the status widget leaves); on a fresh page for its
+    sidebar filters too (a deep link's first run may start late)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    if sidebar:
+        page.wait_for_selector(".st-key-lang", timeout=timeout_ms)
+    page.wait_for_timeout(800)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout_ms)
+    page.wait_for_timeout(400)
+
+
+def check(page, where: str, found: Findings) -> None:
+    for box in page.query_selector_all('[data-testid="stException"]'):
+        found.add(where, "exception: " + box.inner_text()[:200].replace("\n", " "))
+    text = page.inner_text("body")
+    for pat in BAD_TEXT:
+        m = pat.search(text)
+        if m:
+            s = max(m.start() - 40, 0)
+            found.add(where, f"text {pat.pattern!r}: …{text[s:m.end() + 40]!r}…".replace("\n", " "))
+    # data grids draw on a canvas: their cells are not in the body text; read them via the
+    # grid's accessible table (glide-data-grid keeps one for screen readers)
+    for cell in page.query_selector_all('[data-testid="stDataFrame"] td'):
+        t = cell.inner_text().strip()
+        if t in ("None", "NaN", "nan", "null"):
+            found.add(where, f"table cell {t!r}")
+            break
+
+
+def _radio(page, key: str, label: str) -> bool:
+    opt = page.locator(f".st-key-{key} label").filter(has_text=re.compile(f"^{re.escape(label)}$"))
+    if opt.count() == 0:
+        return False
+    opt.first.click(timeout=20_000)
+    return True
+
+
+def _select(page, key: str, index: int) -> bool:
+    opener = page.locator(f".st-key-{key} button[aria-label='Open']")
+    if opener.count() == 0:
+        return False
+    opener.first.click(timeout=20_000)
+    opts = page.locator('[role="option"]')
+    try:
+        opts.first.wait_for(timeout=10_000)
+    except Exception:  # noqa: BLE001 - no list: nothing to pick
+        page.keyboard.press("Escape")
+        return False
+    if opts.count() <= index:
+        page.keyboard.press("Escape")
+        return False
+    opts.nth(index).click(timeout=20_000)
+    return True
+
+
+def visit(page, base: str, key: str, lang: str, found: Findings, interact: bool = True,
+          download: bool = True, verbose: bool = False) -> None:
+    where = f"{key}[{lang}]"
+    page.goto(f"{base}/{key}?lang={lang}")
+    settle(page, sidebar=key not in WALL_KEYS)
+    found.visits += 1
+    if verbose:
+        print(where, len(found.items), "findings so far", flush=True)
+    check(page, where, found)
+    tabs = page.get_by_role("tab")
+    labels = [tabs.nth(i).inner_text() for i in range(tabs.count())]
+    for label in labels:
+        page.get_by_role("tab", name=label, exact=True).first.click()
+        settle(page)
+        found.tabs += 1
+        check(page, f"{where} tab {label}", found)
+        if download:
+            _downloads(page, f"{where} tab {label}", found)
+    if not labels and download:
+        _downloads(page, where, found)
+    if not interact or key in WALL_KEYS:
+        return
+    # the crash of issue 21: a tab other than the first open, then the filters change
+    if len(labels) > 1:
+        page.get_by_role("tab", name=labels[1], exact=True).first.click()
+        settle(page)
+    zh = lang == "zh"
+    steps = [("grain", lambda: _radio(page, "f_grain", "季" if zh else "Quarter")),
+             ("town", lambda: _select(page, "f_town", 1)),
+             ("period", lambda: _select(page, "f_period", 1)),
+             ("lang", lambda: _radio(page, "lang", "English" if zh else "中文"))]
+    for name, step in steps:
+        try:
+            done = step()
+        except Exception as e:  # noqa: BLE001 - a control that cannot be driven is a finding
+            found.add(where, f"could not change {name}: {type(e).__name__}")
+            continue
+        if done:
+            settle(page)
+            found.interactions += 1
+            check(page, f"{where} after {name}", found)
+
+
+def _downloads(page, where: str, found: Findings) -> None:
+    buttons = page.locator('[data-testid="stDownloadButton"] button')
+    for i in range(buttons.count()):
+        b = buttons.nth(i)
+        if not b.is_visible():
+            continue
+        try:
+            with page.expect_download(timeout=60_000) as dl:
+                b.click()
+            if dl.value.failure():
+                found.add(where, f"download {i} failed: {dl.value.failure()}")
+            found.downloads += 1
+        except Exception as e:  # noqa: BLE001 - reported, not raised
+            found.add(where, f"download {i}: {type(e).__name__}")
+
+
+def explore(b, base: str, langs=("zh", "en"), keys=None, interact=True, download=True,
+            verbose: bool = False) -> Findings:
+    """Drive every page; returns what went wrong (empty list: nothing)."""
+    found = Findings()
+    ctx = b.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+
+    def route(r):
+        if _local(r.request.url, base):
+            return r.continue_()
+        found.add("network", f"blocked request to {r.request.url[:120]}")
+        return r.abort()
+
+    ctx.route("**/*", route)
+    page.on("console", lambda m: found.add("console", m.text[:200])
+            if m.type == "error" and "Failed to load resource" not in m.text else None)
+    page.on("response", lambda r: found.add("http", f"{r.status} {r.url.replace(base, '')}")
+            if r.status >= 400 and not BENIGN.search(r.url) else None)
+    page.on("pageerror", lambda e: found.add("pageerror", str(e)[:200]))
+    for lang in langs:
+        for spec in PAGES:
+            if keys and spec.key not in keys:
+                continue
+            try:
+                visit(page, base, spec.key, lang, found, interact, download, verbose)
+            except Exception as e:  # noqa: BLE001 - one stuck page must not hide the others
+                found.add(f"{spec.key}[{lang}]", f"visit broke off: {type(e).__name__}: {str(e)[:120]}")
+    ctx.close()
+    return found
+
+
+def main() -> None:
+    import argparse
+    import tempfile
+    from datetime import datetime
+    from pathlib import Path
+
+    from tests.browser import browser, streamlit_server
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--scale", default="small", choices=("small", "county"))
+    ap.add_argument("--db", type=Path, help="an existing warehouse instead of a new demo")
+    ap.add_argument("--lang", nargs="+", default=["zh", "en"])
+    ap.add_argument("--pages", nargs="*")
+    args = ap.parse_args()
+    db = args.db
+    if db is None:
+        from etl.demo.build import build
+
+        db = Path(tempfile.mkdtemp()) / "demo.duckdb"
+        build(db, seed=20261124, scale=args.scale, as_of=datetime(2026, 11, 24, 10), show_progress=True)
+    with streamlit_server(db) as url, browser() as b:
+        f = explore(b, url, tuple(args.lang), args.pages, verbose=True)
+    print(f"visits {f.visits}, tabs {f.tabs}, interactions {f.interactions}, downloads {f.downloads}")
+    for item in f.items:
+        print(" -", item)
+
+
+if __name__ == "__main__":
+    main()
