@@ -9,6 +9,7 @@ from ui import serving
 
 serving.preload()  # before any page code: heavy imports done once, polars conversions guarded
 
+from ui.chrome import chrome  # noqa: E402
 from ui.filters import init_language  # noqa: E402
 from ui.firststart import ensure_warehouse  # noqa: E402
 from ui.i18n import t  # noqa: E402
@@ -18,6 +19,7 @@ ICON = str(Path(__file__).with_name("ui") / "assets" / "icon.png")  # local: a :
 
 st.set_page_config(page_title="社会治理联动指挥平台", page_icon=ICON, layout="wide")
 init_language()
+chrome()
 
 
 def page(spec):

@@ -18,7 +18,7 @@ f = sidebar()
 names = call(areas.names)
 st.title(f"{names.get(f.area_code, f.area_code)} · {t('page.petition')}")
 banner()
-st.caption(t("pet.caption", period=f.period.key))
+st.caption(t("pet.caption", period=fmt.period(f.period)))
 
 
 def v(x) -> str:

@@ -23,7 +23,7 @@ banner()
 use_period = st.radio(t("ssra.range"), ("all", "period"), horizontal=True, key="ssra_range",
                       format_func=lambda k: t(f"ssra.range.{k}")) == "period"
 start, end = (f.period.start, f.period.end) if use_period else (None, None)
-st.caption(t("ssra.caption", period=f.period.key if use_period else t("ssra.all_time")))
+st.caption(t("ssra.caption", period=fmt.period(f.period) if use_period else t("ssra.all_time")))
 
 
 def v(x) -> str:

@@ -15,7 +15,18 @@ from ui.nav import PAGES
 BENIGN = re.compile(r"/_stcore/(health|host-config)$")
 BAD_TEXT = [re.compile(p) for p in (r"\bNone\b", r"\bNaN\b", r"\bnan\b", r"Page not found",
                                     r"Traceback", r"\bnull\b")]
-WALL_KEYS = {"wall"}  # the wall has no sidebar: visited, not driven
+WALL_KEYS = {"wall"}
+# Latin words a Chinese page may show: units, file types, model and method names, IDs.
+ALLOWED_LATIN = {"ID", "AUC", "CSV", "XLSX", "PDF", "PNG", "Excel", "PM4Py", "H3", "km", "kg", "KPI",
+                 "APP", "App", "app", "Top", "TOP", "AI", "GB", "MB", "Monte", "Carlo", "Brier",
+                 "MASE", "ETS", "Theta", "p90", "P90", "vs", "Q1", "Q2", "Q3", "Q4", "SSRA", "OK",
+                 "URL", "HMAC", "SHA", "WeChat", "Weibo", "Douyin"}
+LATIN = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z0-9]+(?![A-Za-z0-9_])")
+
+
+def english_words(text: str) -> list[str]:
+    """Latin words outside the allow-list (what a Chinese page should not show)."""
+    return sorted({w for w in LATIN.findall(text) if w not in ALLOWED_LATIN and not re.fullmatch(r"[A-Z]?\d+\w*", w)})  # the wall has no sidebar: visited, not driven
 
 
 @dataclass
@@ -47,10 +58,15 @@ def settle(page, timeout_ms: int = 120_000, sidebar: bool = False) -> None:
     page.wait_for_timeout(400)
 
 
-def check(page, where: str, found: Findings) -> None:
+def check(page, where: str, found: Findings, lang: str = "en") -> None:
     for box in page.query_selector_all('[data-testid="stException"]'):
         found.add(where, "exception: " + box.inner_text()[:200].replace("\n", " "))
     text = page.inner_text("body")
+    if lang == "zh":
+        main = page.inner_text('[data-testid="stMain"]') if page.query_selector('[data-testid="stMain"]') else text
+        words = english_words(main)
+        if words:
+            found.add(where, "English words: " + " ".join(words[:15]))
     for pat in BAD_TEXT:
         m = pat.search(text)
         if m:
@@ -99,14 +115,14 @@ def visit(page, base: str, key: str, lang: str, found: Findings, interact: bool 
     found.visits += 1
     if verbose:
         print(where, len(found.items), "findings so far", flush=True)
-    check(page, where, found)
+    check(page, where, found, lang)
     tabs = page.get_by_role("tab")
     labels = [tabs.nth(i).inner_text() for i in range(tabs.count())]
     for label in labels:
         page.get_by_role("tab", name=label, exact=True).first.click()
         settle(page)
         found.tabs += 1
-        check(page, f"{where} tab {label}", found)
+        check(page, f"{where} tab {label}", found, lang)
         if download:
             _downloads(page, f"{where} tab {label}", found)
     if not labels and download:

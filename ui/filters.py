@@ -14,7 +14,6 @@ import streamlit as st
 
 from ui import fmt
 from ui.cache import call
-from ui.i18n import lang as i18n_lang
 from ui.i18n import t
 from warehouse import areas as wa
 from warehouse import meta
@@ -150,20 +149,7 @@ def _period_select() -> Period:
 
 
 def _period_label(p: Period) -> str:
-    if p.grain == "week":
-        year, week, _ = p.start.isocalendar()
-        last = p.end - timedelta(days=1)
-        if i18n_lang() == "zh":
-            return f"{year}年第{week}周（{p.start.month}月{p.start.day}日–{last.month}月{last.day}日）"
-        return f"{year} W{week} ({p.start:%d %b}–{last:%d %b})"
-    if p.grain == "month":
-        return fmt.month(p.start)
-    if p.grain == "quarter":
-        q = (p.start.month - 1) // 3 + 1
-        return f"{p.start.year}年第{q}季度" if i18n_lang() == "zh" else f"{p.start.year} Q{q}"
-    if p.grain == "year":
-        return f"{p.start.year}年" if i18n_lang() == "zh" else str(p.start.year)
-    return p.key
+    return fmt.period(p)
 
 
 def _leave_legacy_pages_mode() -> None:

@@ -60,3 +60,25 @@ def day(d: date | datetime | None) -> str:
 
 def moment(d: datetime) -> str:
     return f"{day(d)} {d:%H:%M}"
+
+
+def period(p) -> str:
+    """A reporting period for people: 2026年10月, 2026年第4季度, 2026年, or 2026年1月1日 – 2026年3月31日
+    (never the key's '~', which markdown turns into a strikethrough when it appears twice)."""
+    from datetime import timedelta
+
+    zh = lang() == "zh"
+    if p.grain == "week":
+        year, week, _ = p.start.isocalendar()
+        last = p.end - timedelta(days=1)
+        if zh:
+            return f"{year}年第{week}周（{p.start.month}月{p.start.day}日–{last.month}月{last.day}日）"
+        return f"{year} W{week} ({p.start:%d %b}–{last:%d %b})"
+    if p.grain == "month":
+        return month(p.start)
+    if p.grain == "quarter":
+        q = (p.start.month - 1) // 3 + 1
+        return f"{p.start.year}年第{q}季度" if zh else f"{p.start.year} Q{q}"
+    if p.grain == "year":
+        return f"{p.start.year}年" if zh else str(p.start.year)
+    return f"{day(p.start)} – {day(p.end - timedelta(days=1))}"
