@@ -68,7 +68,7 @@ def test_offline_by_default_and_tiles_when_configured(monkeypatch, tmp_path):
     view = pdk.ViewState(longitude=118.8, latitude=33.2, zoom=10)
     assert umap.tile_url() is None  # the shipped config/map.yaml sets no tile URL
     deck = umap.polygon_deck([], [], view)
-    assert deck.map_style is None and [layer.type for layer in deck.layers] == ["PolygonLayer", "TextLayer"]
+    assert deck.map_style == umap.NO_BASEMAP and [layer.type for layer in deck.layers] == ["PolygonLayer", "TextLayer"]
     (tmp_path / "map.yaml").write_text('map:\n  tile_url: "http://cfg.local/{z}/{x}/{y}.png"\n')
     monkeypatch.setattr(umap, "CONFIG", tmp_path / "map.yaml")
     assert umap.tile_url() == "http://cfg.local/{z}/{x}/{y}.png"
