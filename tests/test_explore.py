@@ -23,6 +23,7 @@ def test_no_request_leaves_the_machine(app_url, chromium):
     assert found.visits == 4
 
 
+@pytest.mark.slow  # ~2 min a page on a loaded 2-core box: run on demand (python -m tests.explore)
 def test_exploration_zh(app_url, chromium):
     found = explore(chromium, app_url, langs=("zh",))
     assert found.visits >= 12 and found.tabs >= 15 and found.interactions >= 30, found
