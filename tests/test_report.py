@@ -211,3 +211,15 @@ def test_trend_chart_axis_starts_at_zero(small_db):
     assert captured[0].axes[0].get_ylim()[0] == 0
     orig(captured[0])
     assert set(plt.get_fignums()) == fig_before
+
+
+def test_petition_register_sentence_equals_the_petition_module(county_report, small_db):
+    """The 信访 section's register figures are petition.summary's, for the same month."""
+    from warehouse import petition
+
+    s = petition.summary(FULL, "320813", OCT.start, OCT.end, path=small_db)
+    facts = {k: v for _, k, v in county_report.facts}
+    assert facts["petitions_beyond"] == s["beyond_county"]
+    assert facts["petitions_beijing"] == s["beijing_irregular"]
+    assert facts["petitions_repeat"] == pytest.approx(s["repeat_rate"])
+    assert "越级上访" in county_report.text and "重复信访率" in county_report.text

@@ -204,6 +204,13 @@ def build(scope: Scope, area: str, month: Period, path=None, with_charts: bool =
     text = f"本月受理信访事项{w.n(pe.current, 'petitions')}件，{w.change(pe, 'mom')}，{w.change(pe, 'yoy')}。"
     if st.current is not None:
         text += f"已办结信访事项中化解（含息诉罢访、三级终结）比例为{w.pct(st.current, 'petitions_settled')}。"
+    if m["register_petitions"].current:  # only where the county's 信访 register is loaded
+        bj, rep = m["petitions_beijing"], m["petitions_repeat"]
+        text += (f"信访登记显示，本月越级上访{w.n(m['petitions_beyond'].current, 'petitions_beyond')}件，"
+                 f"进京非正常上访{w.n(bj.current, 'petitions_beijing')}件")
+        text += (f"，重复信访率{w.pct(rep.current, 'petitions_repeat')}。" if rep.current is not None else "。")
+        if bj.current:
+            text += "进京非正常上访属一票否决事项，须逐人落实稳控责任。"
     B(Block("p", text + w.standout(pe, "件", child_word)))
 
     # 五、安全生产事故

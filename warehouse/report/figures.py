@@ -14,7 +14,18 @@ import polars as pl
 from warehouse import areas as wa
 from warehouse import db, meta
 from warehouse.db import Scope
-from warehouse.definitions import DISPUTE, OVERDUE, RATED, RESOLVED, RESOLVED_LOCAL, SATISFIED, sql
+from warehouse.definitions import (
+    BEIJING_IRREGULAR,
+    BEYOND_COUNTY,
+    DISPUTE,
+    OVERDUE,
+    RATED,
+    REPEAT_PETITION,
+    RESOLVED,
+    RESOLVED_LOCAL,
+    SATISFIED,
+    sql,
+)
 from warehouse.periods import Period
 
 # Case-based measures: (key, SQL filter on cases, what is counted)
@@ -59,13 +70,19 @@ def _definitions(now_lit: str) -> dict[str, tuple[str, str, str, str | None]]:
         "ssra_high": ("count", "ssra", "risk_level = '高'", None),
         "posts": ("count", "opinion_post", "TRUE", None),
         "negative_share": ("rate", "opinion_post", "sentiment = 'negative'", "TRUE"),
+        # the 信访 register (warehouse/petition.py), by the day a petition was received
+        "register_petitions": ("count", "petition", "TRUE", None),
+        "petitions_beyond": ("count", "petition", BEYOND_COUNTY, None),
+        "petitions_beijing": ("count", "petition", BEIJING_IRREGULAR, None),
+        "petitions_repeat": ("rate", "petition", REPEAT_PETITION, "petitioner_key IS NOT NULL"),
     }
 
 
-TIME_COLUMN = {"cases": "reported_at", "ssra": "submitted_at", "opinion_post": "published_at"}
+TIME_COLUMN = {"cases": "reported_at", "ssra": "submitted_at", "opinion_post": "published_at",
+               "petition": "received_at"}
 # Rates whose breakdown by child area the report does not state (kept out of the charts)
 NO_CHILDREN = {"disputes_resolved_local", "petitions_settled", "satisfaction", "negative_share",
-               "ssra_submitted", "ssra_assessed", "ssra_high"}
+               "ssra_submitted", "ssra_assessed", "ssra_high", "petitions_repeat"}
 
 
 def _grouped(scope: Scope, area: str, p: Period, table: str, defs: dict, path) -> pl.DataFrame:
@@ -81,7 +98,7 @@ def _grouped(scope: Scope, area: str, p: Period, table: str, defs: dict, path) -
     return db.query(
         f"""SELECT CASE WHEN length(area_code) >= {n} THEN substr(area_code, 1, {n}) END AS child,
                    grouping(child) AS is_total, {", ".join(cols)}
-            FROM {table} WHERE {scope.within(area)} AND {t} >= ? AND {t} < ?
+            FROM {table} x WHERE {scope.within(area)} AND {t} >= ? AND {t} < ?
             GROUP BY GROUPING SETS ((child), ())""", [p.start, p.end], path)
 
 
