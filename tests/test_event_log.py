@@ -198,3 +198,22 @@ def test_case_page_map_and_exports(loaded):
     t = datasets.get("transitions", FULL, path=loaded["path"], level="stage")
     assert set(t["from_step"]) <= set(process.ALL)
     assert pl.Series(datasets.get("funnel", FULL, path=loaded["path"])["conversion"]).drop_nulls().max() <= 1
+
+
+def test_timestamps_with_offsets_and_a_new_definition(tmp_path):
+    """ISO timestamps with offsets (as PM4Py writes them) load as Beijing time; ordering and
+    gaps follow the instants, not the text."""
+    csv = tmp_path / "offsets.csv"
+    csv.write_text("case:concept:name,concept:name,time:timestamp\n"
+                   "Z1,签收,2026-10-01T00:30:00Z\n"               # 08:30 Beijing: after 派单
+                   "Z1,派单,2026-10-01T08:00:00+08:00\n"
+                   "Z1,办结,2026-10-01 02:00:00+00:00\n", encoding="utf-8")
+    yaml = tmp_path / "p.yaml"
+    yaml.write_text(PROCESS_YAML, encoding="utf-8")
+    path = tmp_path / "w.duckdb"
+    res = load_file(csv, "event_log", path, process=yaml, now=datetime(2027, 1, 1))
+    assert res.outcome == "ok" and res.loaded == 3, res.message
+    t = cl.transitions(FULL, level="activity", path=path)
+    assert {(r["from_step"], r["to_step"]): r["mean_hours"] for r in t.to_dicts()} == {
+        ("派单", "签收"): 0.5, ("签收", "办结"): 1.5}
+    assert cl.variants(FULL, level="stage", path=path)["variant"].to_list() == ["dispatch>dispatch>close"]
