@@ -144,16 +144,17 @@ def with_default_activity(events: pl.DataFrame) -> pl.DataFrame:
         pl.lit(default().name).alias("process"))
 
 
-def in_use(path=None) -> pl.DataFrame:
+def in_use(path=None, only: str | None = None) -> pl.DataFrame:
     """Every activity of the event log with its process definition, stage (NULL: unmapped)
     and how many events and cases carry it; the default definition's own rows too when no
-    log has been loaded with one (the demo)."""
+    log has been loaded with one (the demo). only: one definition's rows (scans only its events)."""
     from warehouse import db
 
-    used = db.query("""
+    where, params = ("WHERE process = ?", [only]) if only else ("", [])
+    used = db.query(f"""
         SELECT process, activity, any_value(step) AS stage, count(*) AS events, count(DISTINCT case_id) AS cases
-        FROM case_event GROUP BY process, activity""", path=path)
-    stored = db.query("SELECT process, activity, stage FROM process_stage", path=path)
+        FROM case_event {where} GROUP BY process, activity""", params, path=path)
+    stored = db.query(f"SELECT process, activity, stage FROM process_stage {where}", params, path=path)
     known = stored.vstack(default().frame().select(pl.lit(default().name).alias("process"), "activity", "stage")) \
         .unique(["process", "activity"], keep="first", maintain_order=True)
     out = known.join(used.select("process", "activity", "events", "cases"), on=["process", "activity"], how="full",
@@ -182,5 +183,5 @@ def of_case(case_id: str, path=None) -> dict:
 
     rows = db.query("SELECT any_value(process) AS process FROM case_event WHERE case_id = ?", [case_id], path)
     name = rows["process"][0] if rows.height and rows["process"][0] else default().name
-    table = in_use(path).filter(pl.col("process") == name).select("activity", "stage", "events")
+    table = in_use(path, only=name).filter(pl.col("process") == name).select("activity", "stage", "events")
     return {"process": name, "map": table}
