@@ -126,3 +126,19 @@ def test_risk_page_forecast_tab(small_db):
     assert any("季节性朴素" in c.value for c in at.caption)          # which model, honestly
     assert len(at.dataframe) >= 2                                   # backtest tables
     assert any("AUC" in (a.value or "") for a in [*at.success, *at.warning])
+
+
+def test_a_warehouse_without_the_marts_is_fitted_on_read(small_db, tmp_path):
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path / "old.duckdb"
+    shutil.copy(small_db, copy)
+    con = duckdb.connect(str(copy))
+    for name in (wf.MART_FORECAST, wf.MART_BACKTEST, wf.MART_ACTUAL):
+        con.execute(f"DROP TABLE {name}")
+    con.close()
+    got = wf.tables(copy)
+    want = wf.tables(small_db)
+    assert got[wf.MART_FORECAST].sort("series", "period_start").equals(want[wf.MART_FORECAST].sort("series", "period_start"))

@@ -300,7 +300,9 @@ build_marts.depends_on = ("mart_risk_driver", "mart_risk_score")
 def _run(live: str, ver: str | None) -> dict:
     con = db.reader(live)
     if not db.has_tables(con, MART_BACKTEST, MART_SCORE, MART_CONTRIB):
-        return {}
+        # a warehouse built before these marts existed: fit here, once per warehouse version
+        t = compute(*risk.scored(live))
+        return {"backtest": t[MART_BACKTEST], "scores": t[MART_SCORE], "contributions": t[MART_CONTRIB]} if t else {}
     return {"backtest": con.sql(f"SELECT * FROM {MART_BACKTEST}").pl(),
             "scores": con.sql(f"SELECT * FROM {MART_SCORE}").pl(),
             "contributions": con.sql(f"SELECT * FROM {MART_CONTRIB}").pl()}

@@ -142,8 +142,8 @@ def fit_all(Y: np.ndarray, starts: list[date], freq: str) -> dict:
 # ---------------------------------------------------------------- marts
 
 
-def build_marts(con) -> list[str]:
-    """mart_forecast, mart_forecast_backtest, mart_forecast_actual (see the module doc)."""
+def compute_tables(con) -> dict[str, pl.DataFrame]:
+    """The three forecast tables (see the module doc), or {} without enough complete periods."""
     fc_parts, bt_parts, act_parts = [], [], []
     for freq in FREQS:
         long, starts = counts(con, freq)
@@ -183,13 +183,21 @@ def build_marts(con) -> list[str]:
                 pl.Series("chosen", chosen == s.model), pl.Series("beats_naive", beats)))
         act_parts.append(long.select("series", pl.lit(freq).alias("freq"), "area_code", "level", "class",
                                      "period_start", "actual"))
-    tables = {MART_FORECAST: fc_parts, MART_BACKTEST: bt_parts, MART_ACTUAL: act_parts}
     if not fc_parts:
-        for name in tables:
+        return {}
+    return {name: pl.concat(parts, how="vertical_relaxed")
+            for name, parts in ((MART_FORECAST, fc_parts), (MART_BACKTEST, bt_parts), (MART_ACTUAL, act_parts))}
+
+
+def build_marts(con) -> list[str]:
+    """mart_forecast, mart_forecast_backtest, mart_forecast_actual (see the module doc)."""
+    tables = compute_tables(con)
+    if not tables:
+        for name in (MART_FORECAST, MART_BACKTEST, MART_ACTUAL):
             con.execute(f"DROP TABLE IF EXISTS {name}")
         return []
-    for name, parts in tables.items():
-        con.register("_forecast_mart", pl.concat(parts, how="vertical_relaxed").to_arrow())
+    for name, df in tables.items():
+        con.register("_forecast_mart", df.to_arrow())
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _forecast_mart")
         con.unregister("_forecast_mart")
     return list(tables)
@@ -206,7 +214,9 @@ build_marts.depends_on = ("cases", "area", "case_event")
 def _tables(live: str, ver: str | None) -> dict[str, pl.DataFrame]:
     con = db.reader(live)
     if not db.has_tables(con, MART_FORECAST, MART_BACKTEST, MART_ACTUAL):
-        return {}
+        # a warehouse built before these marts existed: fit here (about a second at county
+        # scale), once per warehouse version; its next build or load stores them
+        return compute_tables(con)
     return {name: con.sql(f"SELECT * FROM {name}").pl() for name in (MART_FORECAST, MART_BACKTEST, MART_ACTUAL)}
 
 
