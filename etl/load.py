@@ -86,6 +86,7 @@ class LoadContext(Context):
     activities: list[str] = field(default_factory=list)
     new_cases: pl.DataFrame | None = None
     unmapped: list[str] = field(default_factory=list)
+    path: Path | None = None  # the warehouse (its county's taxonomy.yaml lies beside it)
 
 
 def sha256_of(path: Path) -> str:
@@ -172,6 +173,7 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
                 _record_run(con, res, started, t0)
                 return res
             ctx = _context(con, kind, now)
+            ctx.path = live
             mapped = area_names.resolve(mapped, con.sql("SELECT code, name, level, parent_code FROM area").pl())
             if kind == "event_log":
                 ctx.process = process

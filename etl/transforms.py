@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from etl.readers import LINE
+from warehouse import taxonomy
 
 EMPTY_BAD = pl.DataFrame(schema={LINE: pl.Int64, "column_name": pl.Utf8, "reason_key": pl.Utf8})
 
@@ -111,6 +112,10 @@ def cases(df: pl.DataFrame, ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
         df = df.with_columns(mask_name("reporter").alias("reporter_masked"))
     if "phone" in df.columns:
         df = df.with_columns(mask_phone("phone").alias("phone_masked"))
+    if "category" not in df.columns:
+        df = df.with_columns(pl.lit(None, pl.Utf8).alias("category"))
+    # the county's 大类/小类 → the analytic class every metric counts (warehouse/taxonomy.yaml)
+    df = taxonomy.map_categories(df, getattr(ctx, "path", None))
     for c in ("category", "deadline_at"):
         if c not in df.columns:
             df = df.with_columns(pl.lit(None, pl.Datetime("us") if c == "deadline_at" else pl.Utf8).alias(c))
@@ -123,7 +128,8 @@ def cases(df: pl.DataFrame, ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
         ctx.case_types["case_type"].implode()))], how="vertical_relaxed")
     df = df.join(catalogue.rename({"category": "_cat", "deadline_hours": "_hours"}), on="case_type", how="left")
     df = df.with_columns(
-        pl.coalesce("category", "_cat").alias("category"),
+        # the file's class, else what the catalogue says of the type, else the type's class
+        pl.coalesce("category", "_cat", taxonomy.class_expr("case_type", getattr(ctx, "path", None))).alias("category"),
         pl.coalesce("deadline_at", pl.col("reported_at") + pl.duration(hours=pl.col("_hours"))).alias("deadline_at"),
         pl.lit(ctx.now).alias("updated_at"))
     unknown = pl.col("category").is_null() | pl.col("deadline_at").is_null()

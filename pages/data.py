@@ -11,7 +11,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import lang, t
-from warehouse import admin, process
+from warehouse import admin, process, taxonomy
 from warehouse.pymap import mapped
 
 f = sidebar(show_period=False)
@@ -59,6 +59,14 @@ st.dataframe(fresh.select(
     when("last_loaded").alias(t("data.col.last_loaded")),
     outcome("last_outcome").alias(t("data.col.last_outcome")),
 ), hide_index=True, width="stretch")
+
+# ---- categories no analytic class counts (warehouse/taxonomy.yaml): a new county's words
+unmapped = call(taxonomy.unmapped)
+if unmapped.height:
+    st.subheader(t("taxonomy.unmapped"))
+    st.caption(t("taxonomy.unmapped_help"))
+    st.dataframe(unmapped.rename({"category": t("taxonomy.col.category"), "cases": t("taxonomy.col.cases")}),
+                 hide_index=True)
 
 # ---- recent runs
 st.subheader(t("data.runs"))

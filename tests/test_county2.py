@@ -85,6 +85,23 @@ def test_a_bad_row_lists_every_reason(county2):
     assert json.loads(rows[6]["raw_row"])["所属社区"] == "新建村"
 
 
+def test_categories_become_analytic_classes_and_unmapped_ones_are_listed(county2, tmp_path, monkeypatch):
+    from warehouse import taxonomy
+
+    wh = county2[0]
+    got = dict(sql(wh, "SELECT case_id, category FROM cases").iter_rows())
+    assert got["JH2403050003"] == "治安隐患"  # 12345 大类 社会治安 → the class the report counts
+    assert got["JH2403100002"] == "治安隐患"  # no 大类 in the file: the type's class
+    assert got["JH2403050010"] == "自然资源"  # unknown: kept as written …
+    assert taxonomy.unmapped(wh).rows() == [("自然资源", 1)]  # … and listed
+    assert "自然资源（1件）" in taxonomy.data_note(wh)
+    # a county's own words beside its warehouse extend the table
+    (tmp_path / "taxonomy.yaml").write_text("classes: {公共服务: [自然资源]}\naccidents: [塌方]\n", encoding="utf-8")
+    monkeypatch.setenv("CASE_TAXONOMY", str(tmp_path / "taxonomy.yaml"))
+    assert taxonomy.class_of(wh)["自然资源"] == "公共服务" and "'塌方'" in taxonomy.accident_sql(wh)
+    assert taxonomy.unmapped(wh).rows() == [("自然资源", 1)]  # stored cases change when loaded again
+
+
 def test_header_matching_normalises_and_picks_per_column():
     heads = ["工单编号 ", "事件类型（小类）", "网格编码【必填】", "*上报时间", "受理时间", "办结时间", "满意度", "诉求内容"]
     got = profiles.pick("cases", heads).match(heads)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from warehouse import areas as wa
+from warehouse import taxonomy
 from warehouse.db import Scope
 from warehouse.periods import Period
 from warehouse.report import charts
@@ -261,6 +262,8 @@ def build(scope: Scope, area: str, month: Period, path=None, with_charts: bool =
     B(Block("p", text))
 
     _targets_and_ranking(r, w, scope, area, month, ind, path)
+    if note := taxonomy.data_note(path):  # categories no analytic class counts
+        r.blocks.append(Block("p", note))
     _check_no_placeholders(r)
     return r
 

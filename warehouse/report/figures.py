@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from warehouse import areas as wa
-from warehouse import db, meta
+from warehouse import db, meta, taxonomy
 from warehouse.db import Scope
 from warehouse.definitions import (
     BEIJING_IRREGULAR,
@@ -31,8 +31,8 @@ from warehouse.periods import Period
 # Case-based measures: (key, SQL filter on cases, what is counted)
 PUBLIC_SECURITY = "category = '治安隐患'"
 PETITION = "source_channel = '信访'"
-ACCIDENT = "case_type = '安全生产事故'"
-HAZARD = "case_type IN ('安全生产隐患', '消防隐患')"
+ACCIDENT = taxonomy.accident_sql()  # the case types warehouse/taxonomy.yaml lists, not fixed names
+HAZARD = taxonomy.hazard_sql()
 GRID_REPORTED = "source_channel = '网格员巡查'"
 PETITION_SETTLED = "petition_status IN ('已化解', '息诉罢访', '三级终结')"
 
