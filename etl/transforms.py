@@ -187,9 +187,15 @@ def enrich_opinion(df: pl.DataFrame, ctx) -> pl.DataFrame:
     lacking = df.filter(pl.col("sentiment").is_null())
     if lacking.is_empty() or ctx.con is None:
         return df
+    from etl.opinion.gazetteer import build_gazetteer, load_landmarks
+
     areas = ctx.con.sql("SELECT code, name, level, parent_code, lon, lat FROM area").pl()
-    enriched = enrich_posts(lacking, areas)
-    keep = [c for c in enriched.columns if c in df.columns or c in ("sentiment_score", "keywords", "topic")]
+    counties = areas.filter(pl.col("level") == "county")["code"].to_list()
+    own = ctx.path.parent / "landmarks.csv" if getattr(ctx, "path", None) else None  # the county's own
+    enriched = enrich_posts(lacking, build_gazetteer(areas, load_landmarks(counties, own)))
+    # the place a post names is kept whether or not the file had place columns
+    keep = [c for c in enriched.columns if c in df.columns
+            or c in ("sentiment_score", "keywords", "topic", "place_text", "area_code", "lon", "lat")]
     return pl.concat([df.filter(pl.col("sentiment").is_not_null()), enriched.select(keep)],
                      how="diagonal_relaxed").sort(LINE)
 

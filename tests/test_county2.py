@@ -188,3 +188,25 @@ def test_offsets_and_local_times_parse_to_the_same_instant():
                                     "2024-03-05 08:05:00", "not a date"])).to_list()
     assert got == [datetime(2024, 3, 5, 8, 5)] * 3 + [datetime(2024, 3, 5, 21, 5, 0, 500000),
                                                       datetime(2024, 3, 5, 8, 5), None]
+
+
+def test_posts_link_to_the_loaded_county_without_place_columns_or_hongze_landmarks(county2, tmp_path):
+    import shutil
+
+    from etl.opinion.gazetteer import Linker, build_gazetteer
+
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy(county2[0], wh)
+    (tmp_path / "landmarks.csv").write_text("town_code,name\n320831103,荷花荡景区\n", encoding="utf-8")
+    posts = tmp_path / "posts.csv"
+    posts.write_text("信息编号,来源平台,发布时间,内容\n"
+                     "P1,微博,2024-03-05 10:00,塔集村修路扬尘太大\n"
+                     "P2,微博,2024-03-05 11:00,荷花荡景区停车难\n"
+                     "P3,微博,2024-03-05 12:00,三河闸今天开闸放水\n", encoding="utf-8")
+    res = load_file(posts, "opinion", wh, now=NOW)
+    assert res.outcome == "ok", res.message
+    got = dict(sql(wh, "SELECT post_id, area_code FROM opinion_post").iter_rows())
+    assert got == {"P1": "320831103202", "P2": "320831103", "P3": None}  # 三河闸 is 洪泽's, not 金湖's 101
+    hongze = pl.DataFrame({"code": ["320813", "320813101"], "name": ["洪泽区", "蒋坝镇"],
+                           "level": ["county", "town"], "lon": [118.8, 118.8], "lat": [33.3, 33.3]})
+    assert Linker(build_gazetteer(hongze)).link("三河闸放水")[1] == "320813101"  # its own county still links

@@ -22,12 +22,13 @@ from tqdm import tqdm
 
 from etl.demo.cases import as_of_now, build_cases
 from etl.demo.geography import build_areas
-from etl.demo.opinion import build_opinion_cases, build_posts
+from etl.demo.opinion import build_opinion_cases, build_posts, demo_landmarks
 from etl.demo.petitions import build_petitions
 from etl.demo.population import build_persons, build_staff
 from etl.demo.registers import build_ssra, build_surveys
 from etl.identity import check_warehouse_key, hash_key
 from etl.opinion.enrich import enrich_posts
+from etl.opinion.gazetteer import build_gazetteer
 from warehouse import db, marts, schema, yamlfile
 
 ASSUMPTIONS = Path(__file__).with_name("assumptions.yaml")
@@ -65,7 +66,7 @@ def generate_county(cfg: dict, seed: int, now: datetime, key: bytes, county_code
     case_type, cases, events = build_cases(areas, persons, cfg, now, rng)
     step()
     # scored at load time like real posts: the generator's labels are truth for its templates only
-    posts = enrich_posts(build_posts(areas, cfg, now, rng), areas)
+    posts = enrich_posts(build_posts(areas, cfg, now, rng), build_gazetteer(areas, demo_landmarks(county_code)))
     # own random stream: the handling records leave every other table's draws unchanged
     opinion_cases = build_opinion_cases(areas, cfg, now, np.random.default_rng([seed, int(county_code), 2]))
     step()

@@ -23,6 +23,13 @@ LANDMARKS = {
     "320813400": ["经济开发区工业园"],
 }
 
+
+
+def demo_landmarks(county_code: str) -> list[tuple[str, str]]:
+    """The landmarks above for a (possibly cloned) demo county: (town_code, name)."""
+    return [(county_code + t[6:], lm) for t, lms in LANDMARKS.items() for lm in lms]
+
+
 TEMPLATES = {
     "征地拆迁": {"negative": ["{p}征地补偿标准太低，村民意见很大，希望有关部门给个说法",
                          "{p}拆迁一直拖着不给安置，老百姓住哪里？", "{p}强拆问题没人管吗，要求公开补偿方案"],
