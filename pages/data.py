@@ -13,11 +13,22 @@ from ui.freshness import banner
 from ui.i18n import lang, t
 from warehouse import admin, process, taxonomy
 from warehouse.pymap import mapped
+from warehouse.templates import template_kinds, template_xlsx
 
 f = sidebar(show_period=False)
 st.title(t("page.data"))
 st.caption(t("data.caption"))
 banner()
+
+
+with st.expander(t("start.title")):
+    st.markdown(t("start.body"))
+    st.caption(t("start.templates"))
+    cols = st.columns(4)
+    for i, kind in enumerate(template_kinds(), start=1):
+        cols[(i - 1) % 4].download_button(f"{i:02d} {kind}", call(template_xlsx, kind), file_name=f"{i:02d}_{kind}.xlsx",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            key=f"template_{kind}")
 
 
 def outcome(col: str = "outcome") -> pl.Expr:

@@ -210,3 +210,37 @@ def test_posts_link_to_the_loaded_county_without_place_columns_or_hongze_landmar
     hongze = pl.DataFrame({"code": ["320813", "320813101"], "name": ["洪泽区", "蒋坝镇"],
                            "level": ["county", "town"], "lon": [118.8, 118.8], "lat": [33.3, 33.3]})
     assert Linker(build_gazetteer(hongze)).link("三河闸放水")[1] == "320813101"  # its own county still links
+
+
+def test_a_filled_template_loads(county2, tmp_path):
+    import shutil
+
+    import openpyxl
+
+    from etl.templates import template_xlsx
+
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy(county2[0], wh)
+    f = tmp_path / "cases.xlsx"
+    f.write_bytes(template_xlsx("cases"))
+    wb = openpyxl.load_workbook(f)
+    ws = wb.worksheets[0]
+    heads = [c.value for c in ws[1]]
+    assert heads[:2] == ["*事件编号", "*事件类型"] and "说明" in wb.sheetnames
+    row = {"*事件编号": "T1", "*事件类型": "邻里纠纷", "*来源渠道": "网格员", "*网格编码": "320831001001001",
+           "*上报时间": "2024-03-05 08:00"}
+    ws.append([row.get(h) for h in heads])
+    wb.save(f)
+    res = load_file(f, "cases", wh, now=NOW)
+    assert (res.outcome, res.rows_read, res.loaded) == ("ok", 1, 1), res.message
+
+
+def test_data_page_for_the_second_county(county2, monkeypatch):
+    from tests.apptest import open_page
+
+    monkeypatch.setenv("WAREHOUSE_DB", str(county2[0]))
+    at = open_page("data")
+    assert not at.exception, at.exception
+    assert "未对应分析类别的事件类别" in [s.value for s in at.subheader]  # 自然资源 listed
+    assert at.expander[0].label == "开始使用：导入一个县（区）的数据"
+    assert {"01 areas", "03 persons", "04 cases"} <= {b.label for b in at.get("download_button")}
