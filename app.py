@@ -9,11 +9,13 @@ from ui import serving
 
 serving.preload()  # before any page code: heavy imports done once, polars conversions guarded
 
+from ui import auth  # noqa: E402
 from ui.chrome import chrome  # noqa: E402
 from ui.filters import init_language  # noqa: E402
 from ui.firststart import ensure_warehouse  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.nav import DEFAULT_PAGE, PAGES  # noqa: E402
+from warehouse.scope import OutOfScope  # noqa: E402
 
 ICON = str(Path(__file__).with_name("ui") / "assets" / "icon.png")  # local: a :material: icon loads from fonts.gstatic.com
 
@@ -35,7 +37,8 @@ def root(home):
                    visibility="hidden")
 
 
-if st.query_params.get("view") == "wall":
+viewer = auth.gate(st.query_params.get("view"))  # login form and stop, unless signed in / demo
+if st.query_params.get("view") == "wall" or viewer.kiosk:
     wall = next(p for p in PAGES if p.key == "wall")
     nav = st.navigation([st.Page(wall.file, title=t("page.wall"), default=True)], position="hidden")
 else:
@@ -46,5 +49,14 @@ else:
     groups[next(iter(groups))].insert(0, root(home))
     nav = st.navigation(groups)
 ensure_warehouse()  # after st.navigation, so the sidebar never lists raw page files
+if nav.url_path == "wall" or viewer.kiosk:
+    if viewer.demo:
+        auth.wall_demo_marker()
+else:
+    auth.sidebar_user(viewer)
+auth.record_view(viewer, nav.url_path or DEFAULT_PAGE)
 with serving.run_slot():  # a few page runs at a time keep the server responsive
-    nav.run()
+    try:
+        nav.run()
+    except OutOfScope as refusal:  # an out-of-scope URL, case, grid or export: refused, never widened
+        auth.refused(viewer, refusal, nav.url_path or DEFAULT_PAGE)

@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from etl import profiles
     from etl.load import load_file
+    from warehouse import audit
 
     try:
         mapping = profiles.parse_map(args.mapping, args.kind) if args.kind in KINDS else {}
@@ -61,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
                             process=getattr(args, "process", None))
         worst = max(worst, res.exit_code)
         changed = changed or bool(res.loaded or res.updated)
+        audit.record("load", audit.cli_user(), "admin", what=f"{args.kind} {res.file}", rows=res.rows_read,
+                     warehouse=args.db, outcome=res.outcome, loaded=res.loaded, updated=res.updated,
+                     quarantined=sum((res.quarantined or {}).values()), sha256=res.sha256)
         if args.json:
             print(json.dumps({"file": res.file, "sha256": res.sha256, "rows_read": res.rows_read,
                               "loaded": res.loaded, "updated": res.updated,

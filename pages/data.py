@@ -6,6 +6,7 @@ import streamlit as st
 
 from alerts.state import history_frame as alert_history
 from ui import fmt
+from ui.auth import audit_view
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import sidebar
@@ -96,6 +97,8 @@ else:
     ), hide_index=True, width="stretch")
     buttons(runs, "etl_runs")
 
+if f.scope.is_admin:  # the audit trail: administrators only, read-only
+    audit_view(f.scope)
 # ---- 预警记录: alerts sent to webhooks and e-mail (their state lives beside the warehouse)
 st.subheader(t("alerts.history"))
 hist = alert_history()  # not cached: deliveries happen between page views

@@ -23,7 +23,9 @@ PLOTLY = {"displaylogo": False}
 
 f = sidebar()
 wanted = st.query_params.get("grid", "")
-if len(wanted) == 15 and wanted.isdigit() and wanted != f.area_code and f.scope.allows_area(wanted):
+if len(wanted) == 15 and wanted.isdigit():
+    f.scope.check_area(wanted, "grid")  # another town's grid is refused, not ignored
+if len(wanted) == 15 and wanted.isdigit() and wanted != f.area_code:
     # ?grid= hands over to the global area filter once, so the sidebar and the page agree
     set_area(wanted)
     del st.query_params["grid"]

@@ -173,11 +173,12 @@ if skipped:
     st.caption(t("ov.not_applicable", names=sep.join(skipped)))
 
 names = {r["key"]: name_of(r, lang) for r in rows}
-rk = call(ranking.town_ranking, f.scope, f.area_code[:6], f.period)
+county_wide = f.scope.allows_area(f.area_code[:6])  # the ranking shows every town of the county
+rk = call(ranking.town_ranking, f.scope, f.area_code[:6], f.period) if county_wide else pl.DataFrame()
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader(t("ov.ranking"), divider="gray")
-    st.caption(t("ov.ranking_caption"))
+    st.caption(t("ov.ranking_caption") if county_wide else t("scope.ranking_county_only"))
     if rk.height:
         st.plotly_chart(ranking_chart(rk, f.area_code[:9]), key="ov_rank_chart", on_select=_on_rank_click,
                         selection_mode="points", config=CONFIG)

@@ -19,5 +19,12 @@ if [ -n "${ALERT_CONFIG:-}" ]; then
   python3 -m alerts schedule --config "$ALERT_CONFIG" >>data/scheduler.log 2>&1 &
   echo "scheduler started (pid $!, log data/scheduler.log)"
 fi
+# With no account configured (python -m warehouse users add …) the app is a demo: everyone
+# sees everything, so it listens on this computer only. Add an account to serve the network.
+address=()
+if ! python3 -c "import sys; from warehouse import accounts; sys.exit(0 if accounts.has_accounts() else 1)"; then
+  echo "演示模式 / demo mode: no account configured, serving on localhost only (see README: accounts)" >&2
+  address=(--server.address 127.0.0.1)
+fi
 # ui.serving = `streamlit run` after the heavy imports (README, "Operations")
-exec python3 -m ui.serving run app.py --server.headless true "$@"
+exec python3 -m ui.serving run app.py --server.headless true "${address[@]}" "$@"

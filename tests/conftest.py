@@ -6,6 +6,7 @@ Tests never touch data/: WAREHOUSE_DB points at a temporary file and the hash ke
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from tests.apptest import as_on_a_live_server
 AS_OF = datetime(2026, 11, 24, 10, 0)
 SEED = 20261124
 os.environ.setdefault("WAREHOUSE_HASH_KEY", "test-key-not-secret")
+# accounts and audit log of the tests' own: none configured (demo mode), never data/'s
+_STATE = tempfile.mkdtemp(prefix="wh-state-")
+os.environ["WAREHOUSE_ACCOUNTS"] = os.path.join(_STATE, "accounts.sqlite")
+os.environ["WAREHOUSE_AUDIT"] = os.path.join(_STATE, "audit.sqlite")
+os.environ["ACCOUNTS_TEST_HASH"] = "1"  # cheap argon2 settings: tests hash many passwords
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 

@@ -21,7 +21,7 @@ import pytest
 from tests.fixtures import empty_warehouse, insert
 from warehouse import caseloop as cl
 from warehouse import datasets
-from warehouse.db import FULL, WALL, Scope
+from warehouse.db import FULL, WALL, OutOfScope, Scope
 
 T1, T2 = "320813001001001", "320813002001001"
 DEADLINE = {"邻里纠纷": 168, "治安隐患": 72}
@@ -231,8 +231,11 @@ def test_case_list_timeline_and_scope(loop_db):
     tl = cl.case_timeline(FULL, "B", path=loop_db)
     assert tl["step"].to_list() == ["report", "accept", "dispatch", "handle", "return", "handle", "verify", "close"]
     assert tl["hours_since_previous"].to_list()[1:] == pytest.approx([3, 1, 16, 2, 8, 2, 10])
-    assert cl.case_timeline(Scope(("320813002",)), "B", path=loop_db).height == 0
-    assert cl.case_detail(Scope(("320813002",)), "B", path=loop_db) is None
+    with pytest.raises(OutOfScope):  # refused, not passed off as missing
+        cl.case_timeline(Scope(("320813002",)), "B", path=loop_db)
+    with pytest.raises(OutOfScope):
+        cl.case_detail(Scope(("320813002",)), "B", path=loop_db)
+    assert cl.case_detail(FULL, "no-such-case", path=loop_db) is None
     assert cl.case_detail(FULL, "C", path=loop_db)["overdue"] is True
 
 

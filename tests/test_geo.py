@@ -13,7 +13,7 @@ from shapely.ops import unary_union
 from tests.fixtures import empty_warehouse, insert
 from warehouse import datasets, geo
 from warehouse import grid_profile as gp
-from warehouse.db import FULL, WALL, Scope
+from warehouse.db import FULL, WALL, OutOfScope, Scope
 
 OCT = (date(2026, 10, 1), date(2026, 11, 1))
 SPECIAL = ["is_corrections", "is_released", "is_mental", "is_drug", "is_youth"]
@@ -110,8 +110,13 @@ def test_grid_selection_shows_its_village_with_it_flagged(small_db):
 
 
 def test_scope_limits_the_map(small_db):
-    v = geo.map_values(Scope(("320813001",)), "320813", *OCT, path=small_db)
-    assert v["code"].to_list() == ["320813001"]
+    town = Scope(("320813001",))
+    with pytest.raises(OutOfScope):  # the county is wider than the town: refused, not narrowed
+        geo.map_values(town, "320813", *OCT, path=small_db)
+    v = geo.map_values(town, "320813001", *OCT, path=small_db)
+    assert v.height > 1 and v["code"].str.starts_with("320813001").all()
+    grid = v["code"][0] + "001"  # a grid's map shows its village's grids: the village is in scope
+    assert geo.map_values(Scope((grid,)), grid, *OCT, path=small_db)["code"].to_list() == [grid]
 
 
 @pytest.mark.parametrize("area", ["320813", "320813001", "320813001001"])

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import polars as pl
 import streamlit as st
 
+from ui.auth import audited
 from ui.i18n import lang, t
 from warehouse.files import inert, sheet_csv, sheet_xlsx, to_csv, to_xlsx  # noqa: F401  (re-exported)
 
@@ -50,8 +51,12 @@ def buttons(df: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str |
     lng = lang()
     flt = filters if filters is not None else _filters(lng)
     row = st.container(horizontal=True)  # buttons size to their labels, in any language
-    row.download_button(t("dl.csv"), lambda: sheet_csv(sheet(df, name, lng, flt)), f"{name}.csv", "text/csv",
+    rows = None if callable(df) else df.height  # a callable's full result set is counted by no one
+    row.download_button(t("dl.csv"), audited("export", f"{name}.csv", lambda: sheet_csv(sheet(df, name, lng, flt)),
+                                             rows=rows), f"{name}.csv", "text/csv",
                         key=f"dl_csv_{key}", on_click="ignore", icon=":material/download:")
-    row.download_button(t("dl.xlsx"), lambda: sheet_xlsx(sheet(df, name, lng, flt)), f"{name}.xlsx",
+    row.download_button(t("dl.xlsx"), audited("export", f"{name}.xlsx",
+                                              lambda: sheet_xlsx(sheet(df, name, lng, flt)), rows=rows),
+                        f"{name}.xlsx",
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         key=f"dl_xlsx_{key}", on_click="ignore", icon=":material/download:")

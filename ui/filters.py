@@ -17,7 +17,7 @@ from ui.cache import call
 from ui.i18n import t
 from warehouse import areas as wa
 from warehouse import meta
-from warehouse.db import FULL, Scope
+from warehouse.db import Scope
 from warehouse.periods import GRAINS, Period, parse, period_of
 
 ALL = ""
@@ -36,8 +36,10 @@ class Filters:
 
 
 def current_scope() -> Scope:
-    """The viewer's scope. Login and roles come later; until then analysts see everything."""
-    return FULL
+    """The viewer's scope (ui/auth.py: the signed-in account; everything in demo mode)."""
+    from ui.auth import viewer
+
+    return viewer().scope
 
 
 def _qp(name: str, default: str = "") -> str:
@@ -207,6 +209,7 @@ def sidebar(show_area: bool = True, show_period: bool = True) -> Filters:
     _follow_url()
     lang = init_language()
     scope = current_scope()
+    scope.check_area(_qp("area") or None)  # an ?area= outside the scope is refused, not replaced
     _restore()
     with st.sidebar:
         st.radio(t("filter.lang"), ("zh", "en"), key="lang", horizontal=True,

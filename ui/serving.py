@@ -114,7 +114,12 @@ def main(argv: list[str] | None = None) -> None:
     import sys
 
     preload()
+    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
+
+    # app.py's st.navigation picks every page: never Streamlit's legacy pages/ mode, which runs a
+    # deep-linked page file alone on a fresh server (skipping app.py and its login gate)
+    PagesManager.uses_pages_directory = False
 
     cli.main(args=sys.argv[1:] if argv is None else argv, prog_name="streamlit")
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import streamlit as st
 
 from ui import fmt
+from ui.auth import wall_scope
 from ui.cache import call
 from ui.i18n import lang, t
 from warehouse import wall as ww
-from warehouse.db import WALL
 
 CSS_FILE = Path(__file__).with_name("wall.css")
 WARNING_KINDS = ("risk", "opinion")
@@ -95,10 +95,11 @@ def load(step: int, phase: str | None = None) -> tuple[dict, list[str]]:
     """
     last = st.session_state.setdefault("wall_last", {})
     stale = []
+    scope = wall_scope()  # the viewer's areas, aggregates only (WALL in demo mode)
     for key, (fn, args) in _sources(step, phase).items():
         slot = f"{key}:{args}"
         try:
-            last[slot] = call(fn, WALL, *args)
+            last[slot] = call(fn, scope, *args)
             last["at"] = datetime.now()
         except Exception:  # a rebuild, a lock or a bad query: keep the last good figures
             stale.append(key)

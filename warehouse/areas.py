@@ -27,7 +27,7 @@ def areas(scope: Scope, level: str | None = None, parent: str | None = None,
           with_geometry: bool = False, path=None) -> pl.DataFrame:
     """Areas visible in scope, optionally one level or the children of one parent."""
     cols = "code, name, level, parent_code, kind, lon, lat, area_km2" + (", geometry" if with_geometry else "")
-    where = [scope.area_clause("code") if scope.areas else "TRUE"]
+    where = [scope.area_clause("code")]
     params: list = []
     if level:
         where.append("level = ?")
@@ -39,8 +39,7 @@ def areas(scope: Scope, level: str | None = None, parent: str | None = None,
 
 
 def area(code: str, scope: Scope, path=None) -> dict | None:
-    if not scope.allows_area(code):
-        return None
+    scope.check_area(code)
     df = db.query("SELECT code, name, level, parent_code, kind, lon, lat, area_km2 FROM area WHERE code = ?",
                   [code], path)
     return df.row(0, named=True) if df.height else None

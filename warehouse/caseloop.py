@@ -29,7 +29,7 @@ import polars as pl
 from warehouse import db, meta
 from warehouse import definitions as d
 from warehouse.datasets import dataset
-from warehouse.db import Scope
+from warehouse.db import OutOfScope, Scope
 
 STEPS = ("report", "accept", "dispatch", "handle", "verify", "close")
 STATUS_OF_STEP = {"report": "reported", "accept": "accepted", "dispatch": "dispatched",
@@ -59,11 +59,8 @@ def _tuple(v) -> tuple[str, ...]:
 def _selection(scope: Scope, area: str | None, start, end, case_types=(), categories=(),
                channels=(), period: bool = True, table: str = "") -> tuple[str, list]:
     """WHERE clause and params for a selection (table: optional alias prefix like 'f.')."""
-    where = [scope.area_clause(f"{table}area_code")]
+    where = [scope.within(area, f"{table}area_code")]
     params: list = []
-    if area:
-        where.append(f"starts_with({table}area_code, ?)")
-        params.append(db._digits(area))
     if period and start is not None:
         where.append(f"{table}reported_at >= ?")
         params.append(_ts(start))
@@ -426,8 +423,9 @@ def case_list(scope: Scope, area=None, start=None, end=None, case_types=(), cate
 
 def case_detail(scope: Scope, case_id: str, path=None) -> dict | None:
     """One case (masked reporter and phone, with its description), or None if it does not
-    exist or lies outside the scope."""
+    exist; a case outside the scope is refused (OutOfScope), not passed off as missing."""
     scope.require_person_level()
+    _check_case(scope, case_id, path)
     df = db.query(f"""
         SELECT {_case_columns()}, c.phone_masked, c.description, f.variant, f.accepted_at,
                f.dispatched_at, f.handled_at, f.verified_at, f.closed_at
@@ -436,10 +434,17 @@ def case_detail(scope: Scope, case_id: str, path=None) -> dict | None:
     return df.row(0, named=True) if df.height else None
 
 
+def _check_case(scope: Scope, case_id: str, path) -> None:
+    found = db.query("SELECT area_code FROM cases WHERE case_id = ?", [case_id], path)
+    if found.height and not scope.allows_area(found["area_code"][0] or ""):
+        raise OutOfScope("case", scope, case_id=case_id)
+
+
 def case_timeline(scope: Scope, case_id: str, path=None) -> pl.DataFrame:
     """The case's events in order (its own activity names and the stage each maps to), with
     hours since the previous event and since report."""
     scope.require_person_level()
+    _check_case(scope, case_id, path)
     return db.query(f"""
         SELECT e.seq, e.activity, e.step, e.occurred_at, e.unit, e.outcome,
                (epoch_us(e.occurred_at) - epoch_us(lag(e.occurred_at) OVER w)) / 3.6e9 AS hours_since_previous,

@@ -26,16 +26,17 @@ class Dataset:
     description: str
     fn: Callable[..., pl.DataFrame]
     person_level: bool = False  # True: refused for aggregate-only scopes
+    admin_only: bool = False  # True: only role admin (the audit log)
 
 
 _REGISTRY: dict[str, Dataset] = {}
 
 
-def dataset(name: str, description: str, person_level: bool = False):
+def dataset(name: str, description: str, person_level: bool = False, admin_only: bool = False):
     def register(fn):
         if name in _REGISTRY and _REGISTRY[name].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"dataset {name!r} registered twice")
-        _REGISTRY[name] = Dataset(name, description, fn, person_level)
+        _REGISTRY[name] = Dataset(name, description, fn, person_level, admin_only)
         return fn
     return register
 
@@ -60,7 +61,8 @@ def get(name: str, scope: Scope, area: str | None = None, start: date | None = N
         raise KeyError(f"no dataset {name!r}; `python -m warehouse export --list` names them")
     if ds.person_level:
         scope.require_person_level()
-    if area and not scope.allows_area(area):
-        raise PermissionError(f"area {area} is outside scope '{scope.name}'")
+    if ds.admin_only:
+        scope.require_admin()
+    scope.check_area(area)
     options = {k: v for k, v in options.items() if v is not None}
     return ds.fn(scope, area=area, start=start, end=end, path=path, **options)

@@ -17,7 +17,6 @@ import os
 import shutil
 import threading
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -147,49 +146,6 @@ def writing(path: str | os.PathLike | None = None, *, start_empty: bool = False)
 
 
 # ---------------------------------------------------------------- viewer scope
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a viewer may see: area codes (prefixes of the hierarchy) and person-level rows.
-
-    Every query function takes one and applies it below the pages. A town leader gets
-    Scope(("320813103",)); the wall gets WALL, which can read aggregates only.
-    """
-
-    areas: tuple[str, ...] | None = None  # None: every area
-    person_level: bool = True
-    name: str = "analyst"
-
-    def allows_area(self, code: str) -> bool:
-        return self.areas is None or any(code.startswith(a) for a in self.areas)
-
-    def require_person_level(self) -> None:
-        if not self.person_level:
-            raise PermissionError(f"scope '{self.name}' may read aggregates only")
-
-    def area_clause(self, column: str = "area_code") -> str:
-        """SQL predicate limiting `column` to this scope (codes are digits: safe to inline)."""
-        if self.areas is None:
-            return "TRUE"
-        parts = [f"starts_with({column}, '{_digits(a)}')" for a in self.areas]
-        return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
-
-    def within(self, area: str | None, column: str = "area_code") -> str:
-        """This scope narrowed to one area (a code prefix); an area outside the scope is
-        refused rather than silently returning nothing."""
-        if not area:
-            return self.area_clause(column)
-        if not self.allows_area(area):
-            raise PermissionError(f"area {area} is outside scope '{self.name}'")
-        return f"{self.area_clause(column)} AND starts_with({column}, '{_digits(area)}')"
-
-
-def _digits(code: str) -> str:
-    if not code.isdigit():
-        raise ValueError(f"area code must be digits: {code!r}")
-    return code
-
-
-FULL = Scope()
-WALL = Scope(person_level=False, name="wall")
+# The scope and its one predicate builder live in warehouse/scope.py; re-exported here
+# because every query module imports them from db.
+from warehouse.scope import FULL, WALL, OutOfScope, Scope, _digits  # noqa: E402,F401

@@ -7,8 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from warehouse import datasets
-from warehouse.db import FULL
+from warehouse import accounts, audit, datasets
+from warehouse.db import FULL, OutOfScope
 from warehouse.files import sheet_csv, sheet_xlsx, to_xlsx
 
 
@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="headers and values: zh (default for csv/xlsx: Chinese headers and words, "
                         "units, rounded numbers, title/filter/as-of/source rows), en, or raw "
                         "(field names and codes, no title rows; the default for json)")
+    p.add_argument("--user", help="export with this account's scope (default: the operator, who sees "
+                                  "everything; audit_log needs an admin)")
     p.set_defaults(func=run)
 
 
@@ -41,13 +43,28 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and not args.out:
         print("--format xlsx needs --out FILE", file=sys.stderr)
         return 2
+    scope, who = FULL, audit.cli_user()
+    if args.user:
+        acc = accounts.get(args.user)
+        if acc is None or acc.disabled:
+            print(f"error: no active account {args.user!r}", file=sys.stderr)
+            return 2
+        scope, who = acc.scope, f"{who} as {acc.name}"
     try:
-        df = datasets.get(args.name, FULL, area=args.area, start=args.start, end=args.end, path=args.db,
+        df = datasets.get(args.name, scope, area=args.area, start=args.start, end=args.end, path=args.db,
                           level=args.level)
     except TypeError:
         print(f"dataset {args.name} has no --level", file=sys.stderr)
         return 2
-    lang = args.lang or ("raw" if args.format == "json" else "zh")
+    except OutOfScope as e:
+        audit.record("refused", who, scope.role, what=f"export {args.name}", area=args.area,
+                     warehouse=args.db, reason=str(e))
+        print(f"refused: {e}", file=sys.stderr)
+        return 3
+    audit.record("export", who, scope.role, what=args.name, area=args.area, rows=df.height,
+                 warehouse=args.db, format=args.format, start=args.start, end=args.end)
+    # the audit log is a record: exported as stored unless a language is asked for
+    lang = args.lang or ("raw" if args.format == "json" or args.name == "audit_log" else "zh")
     if lang == "raw":
         if args.format == "xlsx":
             Path(args.out).write_bytes(to_xlsx(df, args.name))

@@ -68,7 +68,7 @@ def _risk(scope: Scope, parent: str, length: int, start, end, path) -> pl.DataFr
         return None
     if scores is None or scores.height == 0:
         return None
-    scores = scores.filter(pl.col("area_code").str.starts_with(parent))
+    scores = scores.filter(pl.col("area_code").str.starts_with(parent))  # already scoped above
     if length == 15:
         return scores.select(code="area_code", risk_score=pl.col("score").cast(pl.Float64),
                              risk_level=pl.col("level").cast(pl.Utf8))
@@ -86,6 +86,7 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None, level
     (filled posts / 3 per grid), risk_score, risk_level, rank_<metric> (1 = highest among
     the areas with the same parent).
     """
+    scope.check_area(area)
     level, parent = map_level(area, level)
     L = wa.CODE_LENGTH[level]
     p = _digits(parent)
@@ -95,27 +96,27 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None, level
     df = db.query(f"""
         WITH u AS (
             SELECT code, name, parent_code FROM area
-            WHERE level = $level AND starts_with(code, $parent) AND {scope.area_clause('code')}),
+            WHERE level = $level AND {scope.under(parent, 'code')}),
         p AS (
             SELECT left(area_code, {L}) AS code, count(*) AS residents
-            FROM person WHERE starts_with(area_code, $parent) AND {scope.area_clause()} GROUP BY 1),
+            FROM person WHERE {scope.under(parent)} GROUP BY 1),
         c AS (
             SELECT left(area_code, {L}) AS code, count(*) AS cases,
                    count(*) FILTER (WHERE {definitions.DISPUTE}) AS disputes,
                    count(*) FILTER (WHERE {overdue}) AS overdue
-            FROM cases WHERE starts_with(area_code, $parent) AND {scope.area_clause()}
+            FROM cases WHERE {scope.under(parent)}
               AND reported_at >= $s AND reported_at < $e GROUP BY 1),
         o AS (
             SELECT left(area_code, {L}) AS code, count(*) AS negative_posts
-            FROM opinion_post WHERE starts_with(area_code, $parent) AND length(area_code) >= {L}
-              AND {scope.area_clause()} AND sentiment = 'negative'
+            FROM opinion_post WHERE {scope.under(parent)} AND length(area_code) >= {L}
+              AND sentiment = 'negative'
               AND published_at >= $s AND published_at < $e GROUP BY 1),
         g AS (
             SELECT a.code,
                    coalesce(sum(gs.staff_count) FILTER (WHERE gs.role = 'grid_worker'), 0)::INTEGER AS w,
                    coalesce(sum(gs.staff_count) FILTER (WHERE gs.role = 'grid_volunteer'), 0)::INTEGER AS v
             FROM area a LEFT JOIN grid_staff gs ON gs.area_code = a.code
-            WHERE a.level = 'grid' AND starts_with(a.code, $parent) AND {scope.area_clause('a.code')}
+            WHERE a.level = 'grid' AND {scope.under(parent, 'a.code')}
             GROUP BY a.code),
         st AS (
             SELECT left(code, {L}) AS code, count(*) AS grids,
@@ -131,7 +132,7 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None, level
         FROM u LEFT JOIN p USING (code) LEFT JOIN c USING (code) LEFT JOIN o USING (code)
                LEFT JOIN st USING (code)
         ORDER BY u.code""",
-        {"level": level, "parent": p, "s": s, "e": e, "now": now}, path)
+        {"level": level, "s": s, "e": e, "now": now}, path)
     # the special-group total exactly as the population tables publish it (null = hidden):
     # a map of its own suppression would show cells those tables hide as complements
     df = df.join(_published_special(p, level, path), on="code", how="left")
@@ -177,12 +178,15 @@ def polygons(scope: Scope, area: str, path=None, level: str | None = None) -> pl
     level, parent = map_level(area, level)
     return db.query(f"""
         SELECT code, name, geometry, lon, lat FROM area
-        WHERE level = ? AND starts_with(code, ?) AND {scope.area_clause('code')} ORDER BY code""",
-        [level, _digits(parent)], path)
+        WHERE level = ? AND {scope.under(parent, 'code')} ORDER BY code""",
+        [level], path)
 
 
 def outline(scope: Scope, code: str, path=None) -> pl.DataFrame:
     """One area's own outline (the frame around its children, or the grid profile inset)."""
+    if not scope.allows_area(code):  # the frame of a scope's parent: no outline, not a refusal
+        scope.under(code, "code")
+        return db.query("SELECT code, name, level, geometry, lon, lat FROM area WHERE FALSE", path=path)
     return db.query(f"SELECT code, name, level, geometry, lon, lat FROM area WHERE code = ? "
                     f"AND {scope.area_clause('code')}", [_digits(code)], path)
 
@@ -205,9 +209,9 @@ def hexagons(scope: Scope, area: str, start: date, end: date, resolution: int = 
     table, when = ("cases", "reported_at") if source == "cases" else ("opinion_post", "published_at")
     pts = db.query(f"""
         SELECT lon, lat FROM {table}
-        WHERE starts_with(area_code, ?) AND {scope.area_clause()} AND lon IS NOT NULL AND lat IS NOT NULL
+        WHERE {scope.under(area)} AND lon IS NOT NULL AND lat IS NOT NULL
           AND {when} >= ? AND {when} < ?""",
-        [_digits(area), _as_datetime(start), _as_datetime(end)], path)
+        [_as_datetime(start), _as_datetime(end)], path)
     cells = [h3.latlng_to_cell(la, lo, resolution) for lo, la in pts.iter_rows()]
     return (pl.DataFrame({"hex": cells}, schema={"hex": pl.Utf8})
             .group_by("hex").agg(count=pl.len()).sort(["count", "hex"], descending=[True, False]))

@@ -26,8 +26,7 @@ AGE_BANDS = ((0, 18, "0-17"), (18, 35, "18-34"), (35, 60, "35-59"), (60, 80, "60
 def _grid(scope: Scope, grid: str) -> str:
     if wa.level_of(_digits(grid)) != "grid":
         raise ValueError(f"not a grid code: {grid}")
-    if not scope.allows_area(grid):
-        raise PermissionError(f"grid {grid} is outside scope '{scope.name}'")
+    scope.check_area(grid, "grid")
     return grid
 
 
@@ -131,10 +130,11 @@ def posts(scope: Scope, grid: str, start: date, end: date, path=None) -> pl.Data
     """Opinion posts linked to the grid or, as posts rarely name a grid, to its village."""
     scope.require_person_level()
     g = _grid(scope, grid)
-    return db.query("""
+    return db.query(f"""
         SELECT published_at, platform, sentiment, topic, content, engagement, handling_status,
                area_code = ? AS linked_to_grid
         FROM opinion_post WHERE area_code IN (?, ?) AND published_at >= ? AND published_at < ?
+          AND {scope.area_clause()}
         ORDER BY published_at DESC""", [g, g, g[:12], start, end], path)
 
 

@@ -203,8 +203,8 @@ def _from_mart(scope: Scope, root: str, levels: list[str], periods: list[Period]
             f"SELECT key, period, left(area_code, {n}) AS area_code, sum(num) AS numerator, "
             f"sum(den) AS denominator FROM {MART} WHERE list_contains(?, key) "
             f"AND list_contains(?, period) AND length(area_code) >= {n} "
-            f"AND starts_with(area_code, ?) AND {scope.area_clause('area_code')} GROUP BY ALL",
-            [at_level, keys + [SNAPSHOT], root], path))
+            f"AND {scope.within(root)} GROUP BY ALL",
+            [at_level, keys + [SNAPSHOT]], path))
     if not parts:
         return pl.DataFrame(schema=RAW_SCHEMA)
     df = pl.concat(parts).cast(RAW_SCHEMA)
@@ -227,8 +227,7 @@ def evaluate(scope: Scope, root: str, levels: list[str], periods: list[Period],
     cells: only for scores that never show them (the town ranking). use_mart=False runs every
     indicator's SQL on the base tables (the tests compare the two).
     """
-    if not scope.allows_area(root):
-        raise PermissionError(f"area {root} is outside scope '{scope.name}'")
+    scope.check_area(root)
     cat = catalogue()
     chosen = [cat[k] for k in (keys or cat)]
     now = meta.data_now(path)
@@ -250,16 +249,15 @@ def evaluate(scope: Scope, root: str, levels: list[str], periods: list[Period],
                 f"SELECT '{ind.key}' AS key, period, left(area_code, {n}) AS area_code, "
                 f"sum(num)::DOUBLE AS numerator, sum(den)::DOUBLE AS denominator "
                 f"FROM ({_sql_of(ind, now_sql)}) s "
-                f"WHERE length(area_code) >= {n} AND starts_with(area_code, '{root}') "
-                f"AND {scope.area_clause('area_code')} GROUP BY ALL")
+                f"WHERE length(area_code) >= {n} AND {scope.within(root)} GROUP BY ALL")
     raw = pl.concat([
         db.query(f"WITH {_periods_cte(periods)} " + " UNION ALL ".join(parts), path=path).cast(RAW_SCHEMA)
         if parts else pl.DataFrame(schema=RAW_SCHEMA),
         _from_mart(scope, root, levels, periods, marted, path) if marted else pl.DataFrame(schema=RAW_SCHEMA)])
     # every (indicator, area, period) asked for, so areas without rows still appear
     area_df = db.query(
-        f"SELECT code AS area_code, level FROM area WHERE starts_with(code, '{root}') AND "
-        f"list_contains(?, level) AND {scope.area_clause('code')}", [list(levels)], path)
+        f"SELECT code AS area_code, level FROM area WHERE {scope.within(root, 'code')} AND "
+        f"list_contains(?, level)", [list(levels)], path)
     grid = [{"key": ind.key, "period": p.key, "area_code": a, "level": lv}
             for ind in chosen for p in periods for a, lv in area_df.iter_rows() if lv in ind.levels]
     full = pl.DataFrame(grid, schema={"key": pl.Utf8, "period": pl.Utf8, "area_code": pl.Utf8,

@@ -33,12 +33,9 @@ UNLOCATED = "未定位"
 
 
 def _filters(scope: Scope, area: str | None, start, end) -> tuple[str, list]:
-    where = [scope.area_clause("area_code")]
+    # a county also owns the posts that name no place
+    where = [scope.within(area, "area_code", unlocated=True)]
     params: list = []
-    if area and len(area) > 6:
-        where.append(f"starts_with(area_code, '{db._digits(area)}')")
-    elif area:  # a county also owns the posts that name no place
-        where.append(f"(area_code IS NULL OR starts_with(area_code, '{db._digits(area)}'))")
     if start is not None:
         where.append("published_at >= ?")
         params.append(_ts(start))
@@ -213,6 +210,7 @@ def warnings(scope: Scope, area: str | None = None, now: datetime | None = None,
     now = now or meta.data_now(path)
     today = now.date()
     first = today - timedelta(days=WINDOW_DAYS + BASELINE_DAYS - 1)
+    scope.check_area(area)
     found = detect_spikes(town_daily(scope, first, today + timedelta(days=1), path), today)
     if area and len(area) >= 9:  # warnings are per town: a village shows its town's
         found = found.filter(pl.col("area_code") == area[:9])
@@ -274,11 +272,10 @@ def handling(scope: Scope, area: str | None = None, start=None, end=None, now: d
     # a warehouse built before the table existed (ui.firststart upgrades it) reads as empty
     if not db.has_tables(db.reader(path), "opinion_case"):
         return pl.DataFrame(schema=HANDLING_COLUMNS)
-    where = [scope.area_clause("c.area_code")]
-    if area and len(area) >= 9:  # records are per town: a village shows its town's
-        where.append(f"starts_with(c.area_code, '{db._digits(area[:9])}')")
-    elif area:
-        where.append(f"starts_with(c.area_code, '{db._digits(area)}')")
+    scope.check_area(area)
+    if area and len(area) >= 9 and scope.allows_area(area[:9]):
+        area = area[:9]  # records are per town: a village shows its town's
+    where = [scope.within(area, "c.area_code")]
     prev = "c.opened_at"
     spans = []
     for key, _, col in HANDLING_STAGES:

@@ -16,6 +16,7 @@ from warehouse import db, meta, suppression
 from warehouse.datasets import dataset
 from warehouse.db import Scope
 from warehouse.definitions import AGE, CARE_GROUP_COLUMNS, SPECIAL_GROUP_COLUMNS, sql
+from warehouse.scope import unscoped_within
 
 RESIDENCE_TYPES = ("户籍", "流动", "境外")
 BAND_YEARS = 5
@@ -32,8 +33,7 @@ GRID_WORKERS, GRID_VOLUNTEERS = 1, 2  # "1+2" per grid
 
 def _root(scope: Scope, area: str | None, path) -> str:
     code = area or wa.root_codes(scope, path=path)[0]
-    if not scope.allows_area(code):
-        raise PermissionError(f"area {code} is outside scope '{scope.name}'")
+    scope.check_area(code)
     return db._digits(code)
 
 
@@ -44,7 +44,7 @@ def child_length(area: str) -> int:
 
 
 def _where(scope: Scope, area: str, column: str = "area_code") -> str:
-    return f"{scope.area_clause(column)} AND starts_with({column}, '{area}')"
+    return scope.within(area, column)
 
 
 def _named(df: pl.DataFrame, path) -> pl.DataFrame:
@@ -160,10 +160,10 @@ def _special_counts(area: str, path) -> pl.DataFrame:
     and only suppressed forms leave this module."""
     n = child_length(area)
     flags = ", ".join(f"count(*) FILTER (WHERE {c}) AS {c}" for c in SPECIAL_GROUP_COLUMNS)
-    kids = db.query(f"SELECT code AS area_code FROM area WHERE starts_with(code, '{area}') "
+    kids = db.query(f"SELECT code AS area_code FROM area WHERE {unscoped_within(area, 'code')} "
                     f"AND length(code) = {n} ORDER BY code", path=path)
     df = db.query(f"""SELECT left(area_code, {n}) AS area_code, {flags}
-                      FROM person WHERE starts_with(area_code, '{area}') GROUP BY 1""", path=path)
+                      FROM person WHERE {unscoped_within(area)} GROUP BY 1""", path=path)
     # every child area appears (a row of zeros is a fact, and keeps the margins honest)
     out = kids.join(df, on="area_code", how="full", coalesce=True).sort("area_code")
     return out.with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in SPECIAL_GROUP_COLUMNS)
@@ -246,7 +246,7 @@ def special_groups_at(scope: Scope, area: str | None = None, level: str = "grid"
     if wa.CODE_LENGTH[level] <= len(area):
         raise ValueError(f"{level} is not below {area}")
     parent_len = wa.CODE_LENGTH[wa.LEVELS[wa.LEVELS.index(level) - 1]]
-    parents = db.query(f"SELECT code FROM area WHERE starts_with(code, '{area}') AND length(code) = "
+    parents = db.query(f"SELECT code FROM area WHERE {scope.within(area, 'code')} AND length(code) = "
                        f"{parent_len} ORDER BY code", path=path)["code"].to_list() if parent_len > len(area) \
         else [area]
     memo: dict = {}
@@ -266,7 +266,9 @@ def staffing(scope: Scope, area: str | None = None, path=None) -> pl.DataFrame:
     attainment against the target (1.0 = met) and the number of targets missed; the towns that
     fall short come first. Below town level, the town containing the area is shown.
     """
-    area = _town_of(_root(scope, area, path))
+    area = _root(scope, area, path)
+    if scope.allows_area(_town_of(area)):  # a village viewer's town lies outside its scope
+        area = _town_of(area)
     df = db.query(f"""
         WITH people AS (
             SELECT left(area_code, 9) AS area_code, count(*) AS residents,

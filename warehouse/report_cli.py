@@ -41,5 +41,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out or f"治安形势分析_{area}_{month}.{args.format}")
     out.write_bytes(data)
+    from warehouse import audit
+
+    audit.record("report", audit.cli_user(), FULL.role, what=f"report {args.month} {args.format}", area=area,
+                 warehouse=args.db)
     print(f"wrote {out} ({len(data) / 1024:.0f} KB) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0

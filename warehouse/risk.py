@@ -447,13 +447,7 @@ def scored(path=None, method: str | None = None) -> tuple[pl.DataFrame, pl.DataF
 
 
 def _in_scope(df: pl.DataFrame, scope: Scope, area: str | None) -> pl.DataFrame:
-    if area and not scope.allows_area(area):
-        raise PermissionError(f"area {area} is outside scope '{scope.name}'")
-    if scope.areas is not None:
-        df = df.filter(pl.any_horizontal(pl.col("area_code").str.starts_with(a) for a in scope.areas))
-    if area:
-        df = df.filter(pl.col("area_code").str.starts_with(area))
-    return df
+    return scope.frame(df, area)
 
 
 def months(path=None) -> list[date]:

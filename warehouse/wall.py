@@ -134,7 +134,7 @@ def shapes(scope: Scope, path=None) -> pl.DataFrame:
     return assert_aggregate_only(db.query(f"""
         SELECT code, name, level, parent_code, geometry FROM area
         WHERE level IN ('county', 'town', 'village') AND geometry IS NOT NULL
-          AND {scope.area_clause('code') if scope.areas else 'TRUE'}
+          AND {scope.area_clause('code')}
         ORDER BY code""", path=path))
 
 
@@ -152,7 +152,7 @@ def village_heat(scope: Scope, metric: str = "cases_7d", path=None) -> pl.DataFr
         SELECT v.code, v.name, v.parent_code AS town_code,
                count(c.reported_at) FILTER (WHERE {cond})::BIGINT AS value
         FROM area v LEFT JOIN cases c ON substr(c.area_code, 1, 12) = v.code
-        WHERE v.level = 'village' AND {scope.area_clause('v.code') if scope.areas else 'TRUE'}
+        WHERE v.level = 'village' AND {scope.area_clause('v.code')}
         GROUP BY ALL ORDER BY v.code""", params=[now] * cond.count("?"), path=path))
 
 
@@ -168,7 +168,7 @@ def village_risk(scope: Scope, path=None) -> pl.DataFrame | None:
         return None
     grids = grid_scores(scope, None, path=path)
     villages = db.query(f"""SELECT code, name, parent_code AS town_code FROM area WHERE level = 'village'
-        AND {scope.area_clause('code') if scope.areas else 'TRUE'} ORDER BY code""", path=path)
+        AND {scope.area_clause('code')} ORDER BY code""", path=path)
     per_village = (grids.group_by(pl.col("area_code").str.slice(0, 12).alias("code"))
                    .agg(pl.col("score").max().alias("value"),
                         pl.col("level").sort_by("score").last().alias("level")))
@@ -185,7 +185,7 @@ def town_cases(scope: Scope, days: int = 7, path=None) -> pl.DataFrame:
                count(c.reported_at) FILTER (WHERE c.reported_at >= ?)::BIGINT AS cases,
                count(c.reported_at) FILTER (WHERE {d.OPEN})::BIGINT AS open
         FROM area t LEFT JOIN cases c ON substr(c.area_code, 1, 9) = t.code
-        WHERE t.level = 'town' AND {scope.area_clause('t.code') if scope.areas else 'TRUE'}
+        WHERE t.level = 'town' AND {scope.area_clause('t.code')}
         GROUP BY ALL ORDER BY cases DESC, t.code""", params=[now - timedelta(days=days)], path=path))
 
 
@@ -276,7 +276,8 @@ def freshness(scope: Scope, path=None) -> dict:
 
 def _aggregate(scope: Scope, area: str | None = None) -> Scope:
     """The same areas (or the one asked for, already checked against the scope), aggregates only."""
-    return Scope((area,) if area else scope.areas, person_level=False, name=f"{scope.name}-aggregate")
+    return Scope((area,) if area else scope.areas, person_level=False, name=f"{scope.name}-aggregate",
+                 role="wall")
 
 
 @dataset("wall_village_heat", "Wall: cases in the last 7 days per village (aggregate)")

@@ -127,8 +127,7 @@ class _Writer:
 def build(scope: Scope, area: str, month: Period, path=None, with_charts: bool = True,
           doc_number: str | None = None, classification: str | None = None, partial: bool = False,
           now: datetime | None = None) -> Report:
-    if not scope.allows_area(area):
-        raise PermissionError(f"area {area} is outside scope '{scope.name}'")
+    scope.check_area(area)
     name = wa.names(path).get(area, area)
     r = Report(area, name, month, issuer=f"{name}{ISSUER}", doc_number=doc_number or None,
                classification=classification or None, partial=partial)
