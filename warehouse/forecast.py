@@ -226,12 +226,9 @@ def tables(path=None) -> dict[str, pl.DataFrame]:
 
 
 def _in_scope(df: pl.DataFrame, scope: Scope, area: str | None) -> pl.DataFrame:
-    if area and not scope.allows_area(area):
-        raise PermissionError(f"area {area} is outside scope '{scope.name}'")
-    if scope.areas is not None:
-        # a town leader sees the town's series, not the county's totals
-        df = df.filter(pl.any_horizontal(pl.col("area_code").str.starts_with(a) for a in scope.areas))
-    if area:
+    scope.check_area(area)
+    df = scope.frame(df)  # a town leader sees the town's series, not the county's totals
+    if area:  # the area's series and those of the areas above it (within the scope)
         df = df.filter(pl.col("area_code").str.starts_with(area) | pl.lit(area).str.starts_with(pl.col("area_code")))
     return df
 
