@@ -79,9 +79,13 @@ def gate(view: str | None) -> Viewer:
     if acc is None or acc.role == "wall":
         had = st.session_state.pop(_VIEWER, None) is not None
         st.session_state.pop(_SID, None)
-        # the login form as the only (hidden) page: no navigation, no page file runs
-        st.navigation([st.Page(lambda: _login_form(expired=had), title=t("auth.login"), url_path="login",
-                               default=True)], position="hidden").run()
+        # the login form under every page's URL (hidden navigation; no page file runs), so a
+        # deep link opens its page once logged in
+        from ui.nav import DEFAULT_PAGE, PAGES
+
+        login = [st.Page(lambda: _login_form(expired=had), title=t("auth.login"), url_path=p.key,
+                         default=p.key == DEFAULT_PAGE) for p in PAGES]
+        st.navigation(login, position="hidden").run()
         st.stop()
     v = Viewer(acc.name, acc.role, acc.scope)
     st.session_state[_SID] = sid
