@@ -11,6 +11,7 @@ serving.preload()  # before any page code: heavy imports done once, polars conve
 
 from ui import auth  # noqa: E402
 from ui.chrome import chrome  # noqa: E402
+from ui.errors import shown_as_id  # noqa: E402
 from ui.filters import init_language  # noqa: E402
 from ui.firststart import ensure_warehouse  # noqa: E402
 from ui.i18n import t  # noqa: E402
@@ -55,7 +56,7 @@ if nav.url_path == "wall" or viewer.kiosk:
 else:
     auth.sidebar_user(viewer)
 auth.record_view(viewer, nav.url_path or DEFAULT_PAGE)
-with serving.run_slot():  # a few page runs at a time keep the server responsive
+with serving.run_slot(), shown_as_id():  # a few runs at a time; an error shows an id, never a traceback
     try:
         nav.run()
     except OutOfScope as refusal:  # an out-of-scope URL, case, grid or export: refused, never widened

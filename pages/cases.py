@@ -18,6 +18,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from ui.plotting import show
 from ui.tabs import url_tabs
 from warehouse import areas, process
@@ -69,11 +70,11 @@ if case_id:
                  query_params={"area": f.area_code, "lang": f.lang})
     if detail is None:
         st.title(t("page.cases"))
-        st.warning(t("cl.case.missing", case_id=case_id))
+        st.warning(t("cl.case.missing", case_id=md(case_id)))
         st.stop()
-    st.title(t("cl.case.title", case_id=case_id))
-    st.caption(f"{detail['case_type']} · {detail['category']} · {detail['source_channel']} · "
-               f"{detail['town_name'] or ''} {detail['area_code']}")
+    st.title(t("cl.case.title", case_id=md(case_id)))
+    st.caption(f"{md(detail['case_type'])} · {md(detail['category'])} · {md(detail['source_channel'])} · "
+               f"{md(detail['town_name'] or '')} {md(detail['area_code'])}")
     cols = st.columns(4)
     cols[0].metric(t("cl.col.status"), t(f"cl.status.{detail['status']}"))
     cols[1].metric(t("cl.col.is_overdue"), t("cl.yes") if detail["overdue"] else t("cl.no"))
@@ -81,8 +82,8 @@ if case_id:
                    t(f"cl.level.{detail['resolved_level']}") if detail["resolved_level"] else "—")
     cols[3].metric(t("cl.col.satisfaction"),
                    t(f"cl.sat.{detail['satisfaction']}") if detail["satisfaction"] else "—")
-    def plain(v) -> str:  # masked values contain '*': keep Markdown from reading it as emphasis
-        return (v or "—").replace("*", "\\*")
+    def plain(v) -> str:  # data is text, never Markdown: no link, image or emphasis (#18)
+        return md(v or None)
 
     st.markdown(f"**{t('cl.col.reported_at')}**：{fmt.moment(detail['reported_at'])} · "
                 f"**{t('cl.case.deadline')}**：{fmt.moment(detail['deadline_at'])} · "

@@ -13,6 +13,7 @@ from ui.download import buttons
 from ui.filters import set_area, sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from ui.plotting import localize
 from warehouse import geo, meta
 from warehouse import grid_profile as gp
@@ -39,7 +40,7 @@ if not grid:
 info = call(gp.summary, f.scope, grid) if f.scope.allows_area(grid) else None
 if info is None:
     st.title(t("page.grid"))
-    st.warning(t("grid.unknown", code=grid))
+    st.warning(t("grid.unknown", code=md(grid)))
     st.stop()
 
 st.title(f"{info['name']} · {t('page.grid')}")

@@ -119,6 +119,14 @@ def _area_select(scope: Scope) -> str:
     return chosen
 
 
+def _iso(text) -> date | None:
+    """A YYYY-MM-DD from the URL, or None when it is not one (never an error on the page)."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except (TypeError, ValueError):
+        return None
+
+
 def period_options(grain: str, last: date, first: date) -> list[str]:
     out, p = [], period_of(grain, last)
     while p.end > first and len(out) < 60:
@@ -134,8 +142,8 @@ def _period_select() -> Period:
                      format_func=lambda g: t(f"grain.{g}"))
     if grain == "custom":
         default = (last - timedelta(days=29), last)
-        if _qp("from") and _qp("to"):
-            default = (date.fromisoformat(_qp("from")), date.fromisoformat(_qp("to")))
+        if _iso(_qp("from")) and _iso(_qp("to")):  # a malformed date in the URL is ignored
+            default = (_iso(_qp("from")), _iso(_qp("to")))
         _init("f_range", default)
         rng = st.date_input(t("filter.range"), key="f_range", min_value=first, max_value=last)
         a, b = (rng if isinstance(rng, tuple) and len(rng) == 2 else default)
@@ -184,8 +192,8 @@ def _follow_url() -> None:
         st.session_state["f_grain"] = now["grain"]
     if now.get("period"):
         st.session_state["f_period"] = now["period"]
-    if now.get("from") and now.get("to"):
-        st.session_state["f_range"] = (date.fromisoformat(now["from"]), date.fromisoformat(now["to"]))
+    if _iso(now.get("from")) and _iso(now.get("to")):
+        st.session_state["f_range"] = (_iso(now["from"]), _iso(now["to"]))
 
 
 def write_url(params: dict[str, str]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from warehouse import accounts, audit, datasets
 from warehouse.db import FULL, OutOfScope
-from warehouse.files import sheet_csv, sheet_xlsx, to_xlsx
+from warehouse.files import inert, sheet_csv, sheet_xlsx, to_xlsx
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.format == "json":
             _emit(df.write_json(), args.out)
         else:
-            _emit(df.write_csv(), args.out)
+            _emit(inert(df).write_csv(), args.out)  # formula-safe like every CSV (files.inert)
         return 0
     sheet = dressed(df, args.name, lang, args.area, args.start, args.end, args.db)
     if args.format == "xlsx":

@@ -13,13 +13,29 @@ from datetime import date, datetime
 
 import polars as pl
 
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def inert_text(text):
+    """One text (a title line, a header): quoted when a spreadsheet would run it as a formula."""
+    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
 
 def inert(df: pl.DataFrame) -> pl.DataFrame:
-    """Neutralise formula-looking text cells (numbers are left alone)."""
-    return df.with_columns(
-        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
+    """Neutralise formula-looking text cells and headers (numbers are left alone). Every CSV
+    and XLSX the product writes goes through here; categorical and list columns are written
+    as text first, so none slips past."""
+    df = df.with_columns(
+        pl.col(c).cast(pl.Utf8) if isinstance(dt, (pl.Categorical, pl.Enum))
+        else pl.col(c).list.eval(pl.element().cast(pl.Utf8)).list.join("; ")
+        for c, dt in df.schema.items() if isinstance(dt, (pl.Categorical, pl.Enum, pl.List)))
+    df = df.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START))
         .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c, dt in df.schema.items() if dt == pl.Utf8)
+    return df.rename({c: inert_text(c) for c in df.columns if inert_text(c) != c})
 
 
 def to_csv(df: pl.DataFrame) -> bytes:
@@ -45,7 +61,7 @@ def sheet_csv(sheet) -> bytes:
     from warehouse.export_format import HEADER_ROW
 
     frame = inert(sheet.frame)
-    head = [sheet.title, *sheet.lines][:HEADER_ROW]
+    head = [inert_text(x) for x in [sheet.title, *sheet.lines]][:HEADER_ROW]
     head += [""] * (HEADER_ROW - len(head))
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([[line] if line else [] for line in head])
@@ -77,9 +93,9 @@ def sheet_xlsx(sheet) -> bytes:
     widths = [max(6, min(40, _width(c) + 2)) for c in cols]
     for i, _ in enumerate(cols):  # column widths must be set before rows in constant-memory mode
         ws.set_column(i, i, widths[i], fmts.get(cols[i]))
-    ws.write(0, 0, sheet.title, bold)
+    ws.write_string(0, 0, inert_text(sheet.title) or "", bold)
     for i, line in enumerate(sheet.lines, start=1):
-        ws.write(i, 0, line, grey)
+        ws.write_string(i, 0, inert_text(line) or "", grey)
     ws.write_row(HEADER_ROW, 0, cols, head)
     limit = XLSX_MAX_ROWS - HEADER_ROW - 1
     r = HEADER_ROW
