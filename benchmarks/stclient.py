@@ -26,6 +26,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 FINISHED_OK = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
 WIDGET_KINDS = ("selectbox", "radio", "multiselect", "button_group", "checkbox")
+RUN_TIMEOUT = 60.0  # a page run that takes longer counts as an error (timeout)
 
 
 @dataclass
@@ -44,7 +45,9 @@ class Widget:
             return None
         elif self.kind in ("selectbox", "radio"):
             ws.string_value = rng.choice(self.options)
-        else:  # multiselect, button_group: zero or one option
+        elif self.kind == "button_group":  # a click selects one (a required group cannot be emptied)
+            ws.string_array_value.data[:] = [rng.choice(self.options)]
+        else:  # multiselect: none or one option
             ws.string_array_value.data[:] = rng.sample(self.options, k=rng.randint(0, 1))
         return ws
 
@@ -64,9 +67,9 @@ class Run:
 class Session:
     """One websocket session. `await run(page, query)` returns when the script run ends."""
 
-    def __init__(self, base_url: str, timeout: float = 60.0):
+    def __init__(self, base_url: str, timeout: float | None = None):
         self.ws_url = base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
-        self.timeout = timeout
+        self.timeout = RUN_TIMEOUT if timeout is None else timeout
         self.ws = None
         self.page = ""
         self.query = ""
