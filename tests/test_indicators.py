@@ -119,7 +119,16 @@ def wh(tmp_path_factory):
     insert(path, "ssra", [{"ssra_id": i, "project_name": i, "project_type": "重大项目", "area_code": a,
                            "submitted_at": d, "assessed": ok} for i, a, d, ok in SSRA],
            rebuild_marts=False)  # the catalogue reads base tables only
+    insert(path, "petition", [
+        {"petition_id": pid, "area_code": GRID[t], "petitioner_key": who, "received_at": at, "form": "来访",
+         "issue_type": "征地拆迁", "level_reached": level, "irregular": level == "进京", "collective": False,
+         "status": "办理中", "settled_at": None} for pid, t, who, at, level in PETITIONS], rebuild_marts=False)
     return path
+
+
+# 信访 register: P2 repeats P1 (same petitioner 15 days before); P4 is 404 days before P3, no repeat
+PETITIONS = [("P1", A, "p1", datetime(2026, 10, 5, 9), "进京"), ("P2", A, "p1", datetime(2026, 10, 20, 9), "县内"),
+             ("P3", B, "p2", datetime(2026, 10, 10, 9), "县内"), ("P4", B, "p2", datetime(2025, 9, 1, 9), "县内")]
 
 
 # Every catalogue indicator for the county in October 2026, counted by hand from the rows above.
@@ -141,6 +150,8 @@ COUNTY_OCT = {
     "ssra_coverage": 2 / 3,              # S1 yes, S2 no, S4 yes (S3 too old)
     "collective_incidents": 1.0,         # A4
     "petitions_per_10k": 1 / 20 * 10_000 * 365.25 / 31,  # A5, annualised over October's 31 days
+    "petitions_beijing_irregular": 1.0,  # P1
+    "petition_repeat_share": 1 / 3,      # P2 of P1, P2, P3
 }
 TOWN_A_OCT = {"overdue_rate": 3 / 5, "hotline_response": 1 / 2, "hotline_solved": 2 / 3,
               "security": 3 / 4, "ssra_coverage": 1 / 2, "collective_incidents": 1.0,
