@@ -101,18 +101,21 @@ def test_page_shows_runs_quarantine_and_freshness(admin_db, monkeypatch, lang):
     if lang == "en":  # switch with the sidebar radio, as a user would
         at.radio(key="lang").set_value("en").run()
     assert not at.exception, at.exception
-    assert len(at.dataframe) == 5  # freshness, runs, process map, quarantine summary, raw rows
+    # freshness, runs, audit log (demo mode reads as an administrator), process map, quarantine summary, raw rows
+    assert len(at.dataframe) == 6
     heads = [s.value for s in at.subheader]
-    assert (["数据新鲜度（按表）", "最近导入记录", "预警记录（已推送的预警）", "流程定义与活动映射", "隔离数据（按文件和原因）"]
+    assert (["数据新鲜度（按表）", "最近导入记录", "审计日志（只读）", "预警记录（已推送的预警）", "流程定义与活动映射",
+             "隔离数据（按文件和原因）"]
             if lang == "zh" else
-            ["Data freshness by table", "Recent load runs", "Alert history (alerts sent)",
+            ["Data freshness by table", "Recent load runs", "Audit log (read-only)", "Alert history (alerts sent)",
              "Process definitions and activity map", "Quarantined rows by file and reason"]) == heads
-    stages = at.dataframe[2].value.iloc[:, 2].tolist()   # the demo flow's map, in the reader's language
+    assert ("用户" if lang == "zh" else "User") in at.dataframe[2].value.columns  # audit headers in the page's language
+    stages = at.dataframe[3].value.iloc[:, 2].tolist()   # the demo flow's map, in the reader's language
     assert ("评价归档" if lang == "zh" else "Closed") in stages
     labels = [b.label for b in at.get("download_button")]
     assert ("下载 Excel" if lang == "zh" else "Download Excel") in labels
     assert len(at.selectbox(key="data_pick").options) == 2  # one entry per file and reason
-    raw = at.dataframe[4].value
+    raw = at.dataframe[5].value
     assert "行号" in raw.columns or "Line" in raw.columns
 
 
@@ -127,5 +130,5 @@ def test_page_in_chromium(admin_db, chromium, artifacts):
         page.wait_for_selector('[data-testid="stDataFrame"] canvas', timeout=60_000)
         page.wait_for_timeout(2500)  # the data grids draw on canvas after the script run
         page.screenshot(path=str(out))
-        assert page.locator('[data-testid="stDataFrame"]').count() == 5  # freshness, runs, process map, quarantine, raw rows
+        assert page.locator('[data-testid="stDataFrame"]').count() == 6  # + the audit log (demo mode is admin)
         page.close()
