@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from warehouse import db
 from warehouse.scope import ROLES, Scope, for_role
+from warehouse.sidestore import open_store
 
 MAX_FAILURES = int(os.environ.get("ACCOUNTS_MAX_FAILURES", "5"))
 LOCK_MINUTES = int(os.environ.get("ACCOUNTS_LOCK_MINUTES", "15"))
@@ -91,16 +92,8 @@ def _connect(path=None, create: bool = True):
     if not create and not p.exists():
         yield None
         return
-    p.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(p, timeout=10, isolation_level=None)
-    try:
-        con.execute("PRAGMA journal_mode=WAL")
-        con.executescript(SCHEMA)
-        with contextlib.suppress(OSError):
-            os.chmod(p, 0o600)
+    with open_store(p, SCHEMA) as con:
         yield con
-    finally:
-        con.close()
 
 
 def _now() -> datetime:

@@ -13,7 +13,6 @@ import contextlib
 import getpass
 import json
 import os
-import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import polars as pl
 from warehouse import db
 from warehouse.datasets import dataset
 from warehouse.scope import Scope
+from warehouse.sidestore import open_store
 
 ACTIONS = ("login", "login_failed", "logout", "view", "refused", "export", "report", "load", "account")
 
@@ -53,17 +53,8 @@ def audit_path(path: str | os.PathLike | None = None, warehouse=None) -> Path:
 
 @contextlib.contextmanager
 def _connect(path=None, warehouse=None):
-    p = audit_path(path, warehouse)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(p, timeout=10, isolation_level=None)
-    try:
-        con.execute("PRAGMA journal_mode=WAL")
-        con.executescript(SCHEMA)
-        with contextlib.suppress(OSError):
-            os.chmod(p, 0o600)
+    with open_store(audit_path(path, warehouse), SCHEMA) as con:
         yield con
-    finally:
-        con.close()
 
 
 def cli_user() -> str:
