@@ -1,6 +1,7 @@
 """Areas by name: rows that name their town / village instead of giving a code.
 
-A 12345 export often has 所属街道 / 所属社区 and no grid code. Names are compared by their
+A 12345 export often has 所属街道 / 所属社区 and no grid code; a residents file may name its
+网格 (城南社区第一网格, or 第一网格 under its 社区). Names are compared by their
 stem: full name or short name, with or without the suffix a system adds (黎城街道 = 黎城,
 临河社区 = 临河居委会 = 临河社区居民委员会). A village is looked for inside the named town
 when the town is found, else in the whole county. Ambiguity is a quarantine reason
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from etl.readers import LINE
 from etl.rules.engine import AREA_COLUMN, AREA_REASON
 
 # longest first: the first that ends the name is removed (one suffix only)
@@ -27,48 +29,58 @@ def stem(name: pl.Expr) -> pl.Expr:
     return pl.when(cut.str.len_chars() >= 2).then(cut).otherwise(s)
 
 
+NAME_COLUMNS = ("town_name", "village_name", "grid_name")  # coarse to fine
+_LEVEL = {"town_name": "town", "village_name": "village", "grid_name": "grid"}
+
+
+def _candidates(areas: pl.DataFrame, level: str) -> pl.DataFrame:
+    """key → code of one level. A grid is also found by its name without its village's
+    (城南社区第一网格 = 第一网格 inside 城南社区)."""
+    own = areas.filter(pl.col("level") == level).select(stem(pl.col("name")).alias("key"), "code")
+    if level != "grid":
+        return own
+    parents = areas.select(pl.col("code").alias("parent_code"), pl.col("name").alias("__parent"))
+    short = (areas.filter(pl.col("level") == "grid").join(parents, on="parent_code", how="left")
+             .filter(pl.col("__parent").is_not_null() & pl.col("name").str.starts_with(pl.col("__parent")))
+             .select(stem(pl.col("name").str.slice(pl.col("__parent").str.len_chars())).alias("key"), "code"))
+    return pl.concat([own, short]).filter(pl.col("key").str.len_chars() > 0).unique()
+
+
 def resolve(frame: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
-    """Fill area_code from town_name / village_name where it is missing; rows whose names do
-    not resolve to exactly one area get __area_reason and __area_column (see etl.rules)."""
-    names = [c for c in ("town_name", "village_name") if c in frame.columns]
+    """Fill area_code from town_name / village_name / grid_name where it is missing; rows whose
+    names do not resolve to exactly one area get __area_reason and __area_column (see
+    etl.rules). Each level is looked for inside the finer-most level above it that resolved
+    (a village inside its town, a grid inside its village), else in the whole county; the
+    finest level a row names decides its area."""
+    names = [c for c in NAME_COLUMNS if c in frame.columns]
     if not names:
         return frame
-    for c in ("town_name", "village_name"):
-        if c not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, pl.Utf8).alias(c))
-    areas = areas.with_columns(stem(pl.col("name")).alias("key"))
-    towns = (areas.filter(pl.col("level") == "town").group_by("key")
-             .agg(pl.col("code").first().alias("__town"), pl.len().alias("__tn")))
-    villages = areas.filter(pl.col("level") == "village")
-    v_any = villages.group_by("key").agg(pl.col("code").first().alias("__v_any"), pl.len().alias("__vn"))
-    v_in = (villages.group_by("key", "parent_code")
-            .agg(pl.col("code").first().alias("__v_in"), pl.len().alias("__vin")))
-    text = {c: pl.col(c).str.strip_chars() for c in ("town_name", "village_name")}
     f = frame.with_columns(
-        pl.when(text["town_name"].str.len_chars() > 0).then(stem(text["town_name"])).alias("__tkey"),
-        pl.when(text["village_name"].str.len_chars() > 0).then(stem(text["village_name"])).alias("__vkey"))
-    f = (f.join(towns, left_on="__tkey", right_on="key", how="left")
-         .join(v_any, left_on="__vkey", right_on="key", how="left")
-         .join(v_in, left_on=["__vkey", "__town"], right_on=["key", "parent_code"], how="left"))
-    town_ok, town_named = (pl.col("__tn") == 1).fill_null(False), pl.col("__tkey").is_not_null()
-    has_village = pl.col("__vkey").is_not_null()
-    in_town = town_ok & has_village
-    village = (pl.when(in_town).then(pl.when(pl.col("__vin") == 1).then(pl.col("__v_in")))
-               .when(has_village).then(pl.when(pl.col("__vn") == 1).then(pl.col("__v_any"))))
-    found = pl.when(has_village).then(village).when(town_ok).then(pl.col("__town"))
-    village_reason = (pl.when(in_town & (pl.col("__vin") > 1)).then(pl.lit("ambiguous_area"))
-                      .when(in_town & pl.col("__vin").is_null()).then(pl.lit("unknown_area_name"))
-                      .when(~in_town & (pl.col("__vn") > 1)).then(pl.lit("ambiguous_area"))
-                      .when(~in_town & pl.col("__vn").is_null()).then(pl.lit("unknown_area_name")))
-    town_reason = (pl.when(pl.col("__tn") > 1).then(pl.lit("ambiguous_area"))
-                   .when(town_named & pl.col("__tn").is_null()).then(pl.lit("unknown_area_name")))
-    reason = pl.when(has_village).then(village_reason).otherwise(town_reason)
-    column = pl.when(has_village & village_reason.is_not_null()).then(pl.lit("village_name")) \
-        .otherwise(pl.lit("town_name"))
-    code = pl.col("area_code").str.strip_chars() if "area_code" in f.columns else pl.lit(None, pl.Utf8)
-    need = (code.is_null() | (code.str.len_chars() == 0)) & (has_village | town_named)
+        pl.when(pl.col(c).str.strip_chars().str.len_chars() > 0).then(stem(pl.col(c).str.strip_chars()))
+        .alias(f"__key_{c}") for c in names)
+    scope = pl.lit(None, pl.Utf8)
+    code, reason, column = pl.lit(None, pl.Utf8), pl.lit(None, pl.Utf8), pl.lit(None, pl.Utf8)
+    for c in names:
+        found = (f.select(LINE, f"__key_{c}", scope.alias("__scope")).drop_nulls(f"__key_{c}")
+                 .join(_candidates(areas, _LEVEL[c]), left_on=f"__key_{c}", right_on="key", how="inner")
+                 .filter(pl.col("__scope").is_null() | pl.col("code").str.starts_with(pl.col("__scope")))
+                 .group_by(LINE).agg(pl.col("code").first().alias(f"__code_{c}"),
+                                     pl.col("code").n_unique().alias(f"__n_{c}")))
+        f = f.join(found, on=LINE, how="left")
+        one = pl.col(f"__n_{c}") == 1
+        named = pl.col(f"__key_{c}").is_not_null()
+        scope = pl.when(one).then(pl.col(f"__code_{c}")).otherwise(scope)
+        # the finest level named decides: it overrides what coarser levels found
+        code = pl.when(named).then(pl.when(one).then(pl.col(f"__code_{c}"))).otherwise(code)
+        reason = pl.when(named).then(
+            pl.when(pl.col(f"__n_{c}") > 1).then(pl.lit("ambiguous_area"))
+            .when(pl.col(f"__n_{c}").is_null()).then(pl.lit("unknown_area_name"))).otherwise(reason)
+        column = pl.when(named).then(pl.lit(c)).otherwise(column)
+    given = pl.col("area_code").str.strip_chars() if "area_code" in f.columns else pl.lit(None, pl.Utf8)
+    named_any = pl.any_horizontal([pl.col(f"__key_{c}").is_not_null() for c in names])
+    need = (given.is_null() | (given.str.len_chars() == 0)) & named_any
     f = f.with_columns(
-        pl.when(need).then(found).otherwise(code).alias("area_code"),
+        pl.when(need).then(code).otherwise(given).alias("area_code"),
         pl.when(need).then(reason).alias(AREA_REASON),
         pl.when(need & reason.is_not_null()).then(column).alias(AREA_COLUMN))
-    return f.drop("__tkey", "__vkey", "__town", "__tn", "__v_any", "__vn", "__v_in", "__vin")
+    return f.drop([x for c in names for x in (f"__key_{c}", f"__code_{c}", f"__n_{c}")])

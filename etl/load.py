@@ -31,7 +31,7 @@ from etl import area_names, case_sync, event_log, keys, profiles, transforms
 from etl.identity import check_warehouse_key, hash_key
 from etl.order import is_sorted_by
 from etl.readers import LINE, FileNotLoadable, RawTable, read_file
-from etl.rules import KINDS, Context, reason_zh, validate
+from etl.rules import KINDS, Context, county_values, reason_zh, validate
 from etl.rules.engine import RSEP, SEP
 from warehouse import db, marts, schema
 from warehouse import process as processes
@@ -174,6 +174,7 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
                 return res
             ctx = _context(con, kind, now)
             ctx.path = live
+            ctx.values = county_values.merged(live)  # the county's own words beside the warehouse
             mapped = area_names.resolve(mapped, con.sql("SELECT code, name, level, parent_code FROM area").pl())
             if kind == "event_log":
                 ctx.process = process

@@ -235,7 +235,7 @@ def apply(profile: Profile, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _derivable(kind: str, fld: str, mapping: dict[str, str]) -> bool:
     """A required field the loader can fill from other columns (an area from town/village names)."""
-    return fld == "area_code" and bool({"town_name", "village_name"} & set(mapping))
+    return fld == "area_code" and bool({"town_name", "village_name", "grid_name"} & set(mapping))
 
 
 def save(profile: Profile, headers: list[str], name: str, user_dir: Path, description: str = "") -> Path:

@@ -14,7 +14,7 @@ import polars as pl
 
 from etl.order import is_sorted_by
 from etl.readers import LINE
-from etl.rules import parse
+from etl.rules import county_values, parse
 from etl.rules.kinds import VALUES, KindSpec
 
 REASON = "__reason"
@@ -30,6 +30,7 @@ class Context:
     """What rows are checked against: the load's clock and codes already in the warehouse."""
 
     now: datetime
+    values: dict = field(default_factory=lambda: VALUES)  # value words: the package's, or merged with a county's
     area_codes: pl.Series = field(default_factory=lambda: pl.Series("code", [], pl.Utf8))
     case_ids: pl.Series = field(default_factory=lambda: pl.Series("case_id", [], pl.Utf8))
 
@@ -40,19 +41,40 @@ class Validated:
     bad: pl.DataFrame    # __line, column_name (all failing), reason_key (the first), reasons (all)
 
 
-def typed(f) -> pl.Expr:
+@dataclass(frozen=True)
+class Words:
+    """The value words a load reads cells with (etl/rules/values.yaml, plus a county's own)."""
+
+    blank: dict[str, tuple[str, ...]]
+    true: tuple[str, ...]
+    false: tuple[str, ...]
+    units: dict[str, str]
+
+
+def words_of(values: dict) -> Words:
+    return Words({f: tuple(str(w) for w in ws) for f, ws in values["blank"].items()},
+                 tuple(str(w).upper() for w in values["true_words"]),
+                 tuple(str(w).upper() for w in values["false_words"]), parse.units_of(values))
+
+
+PACKAGE_WORDS = words_of(VALUES)
+
+
+def typed(f, words: Words = PACKAGE_WORDS) -> pl.Expr:
     """The field parsed to its type from its trimmed text __raw_<name> (null where it does not
     parse)."""
     c, t = f.name, pl.col(f"__raw_{f.name}")
     if f.type == "datetime":
         return pl.col(f"__dt_{c}").alias(c)
     if f.type == "deadline":  # a date, or a duration from the report time ("5个工作日")
-        return parse.deadline(t, pl.col(f"__dt_{c}"), pl.col("__dt_reported_at")).alias(c)
+        return parse.deadline(t, pl.col(f"__dt_{c}"), pl.col("__dt_reported_at"), words.units).alias(c)
     if f.type == "date":
         return pl.col(f"__dt_{c}").dt.date().alias(c)
     if f.type == "quarter":
         return parse.quarter_(t, pl.col(f"__dt_{c}")).alias(c)
-    expr = {"int": parse.int_, "float": parse.float_, "bool": parse.bool_}.get(f.type)
+    if f.type == "bool":
+        return parse.bool_(t, words.true, words.false).alias(c)
+    expr = {"int": parse.int_, "float": parse.float_}.get(f.type)
     if expr is not None:
         return expr(t).alias(c)
     if f.type == "enum":
@@ -101,7 +123,8 @@ def checks(spec: KindSpec, raw: pl.DataFrame, ctx: Context) -> list[tuple[pl.Exp
                 else pl.lit(False)
             flag(text.is_null() & ~unresolved, "missing_value", f.name)
         if f.type == "deadline":  # a duration is not a bad date (only unusable if the start is)
-            flag(text.is_not_null() & pl.col(f"__dt_{f.name}").is_null() & ~parse.is_duration(text),
+            flag(text.is_not_null() & pl.col(f"__dt_{f.name}").is_null()
+                 & ~parse.is_duration(text, words_of(ctx.values).units),
                  "bad_date", f.name)
         elif f.type in PARSE_REASON:
             flag(text.is_not_null() & c.is_null(), PARSE_REASON[f.type], f.name)
@@ -157,23 +180,20 @@ def _parent_of(code: pl.Expr) -> pl.Expr:
             .when(n == 9).then(code.str.slice(0, 6)))
 
 
-def _typed(frame: pl.DataFrame, present) -> pl.DataFrame:
+def _typed(frame: pl.DataFrame, present, words: Words = PACKAGE_WORDS) -> pl.DataFrame:
     """Each column trimmed once (blank → null) as __raw_<name>, dates parsed as __dt_<name>,
     then typed: the checks and the typed values both read these."""
-    frame = frame.with_columns(_blank_as_null(parse.text(f.name), f.name).alias(f"__raw_{f.name}")
+    frame = frame.with_columns(_blank_as_null(parse.text(f.name), f.name, words).alias(f"__raw_{f.name}")
                                for f in present)
     frame = frame.with_columns(parse.parse_datetime(frame[f"__raw_{f.name}"]).alias(f"__dt_{f.name}")
                                for f in present if f.type in ("datetime", "date", "quarter", "deadline"))
-    return frame.with_columns(typed(f) for f in present)
+    return frame.with_columns(typed(f, words) for f in present)
 
 
-BLANK = {f: tuple(str(w) for w in words) for f, words in VALUES["blank"].items()}
-
-
-def _blank_as_null(text: pl.Expr, name: str) -> pl.Expr:
+def _blank_as_null(text: pl.Expr, name: str, words: Words = PACKAGE_WORDS) -> pl.Expr:
     """Words that mean "not given" for this field (未评价, 未回访 …: etl/rules/values.yaml)."""
-    words = BLANK.get(name)
-    return pl.when(~text.is_in(list(words))).then(text) if words else text
+    blank = words.blank.get(name)
+    return pl.when(~text.is_in(list(blank))).then(text) if blank else text
 
 
 def _in_case_order(frame: pl.DataFrame) -> pl.DataFrame:
@@ -194,9 +214,10 @@ def _in_case_order(frame: pl.DataFrame) -> pl.DataFrame:
 
 def validate(raw: pl.DataFrame, spec: KindSpec, ctx: Context) -> Validated:
     """raw: text columns already named by field (see etl.profiles) plus __line."""
+    spec = county_values.with_words(spec, ctx.values)
     present = [f for f in spec.fields if f.name in raw.columns]
     extra = [c for c in (AREA_REASON, AREA_COLUMN) if c in raw.columns]
-    frame = _typed(raw.select(LINE, *[f.name for f in present], *extra), present)
+    frame = _typed(raw.select(LINE, *[f.name for f in present], *extra), present, words_of(ctx.values))
     if spec.kind == "case_events":
         frame = _in_case_order(frame)
     # Every check as a boolean column over the whole frame (duplicate and order checks need

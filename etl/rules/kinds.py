@@ -80,6 +80,8 @@ class KindSpec:
 
 F = Field
 ANY_AREA = (COUNTY, TOWN, VILLAGE, GRID)
+# names a file may give instead of an area code (etl.area_names resolves them; input only)
+NAMES = (F("town_name"), F("village_name"), F("grid_name"))
 FLAGS = ("is_corrections", "is_released", "is_mental", "is_drug", "is_youth", "lives_alone",
          "is_dibao", "is_disabled", "is_left_behind")
 CASE_STEPS = ("reported_at", "accepted_at", "dispatched_at", "handled_at", "verified_at", "closed_at")
@@ -91,19 +93,19 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
         F("lat", "float", min=-90, max=90), F("area_km2", "float", min=0)), file_key=("code",)),
     KindSpec("grid_staff", "grid_staff", "areas", ("area_code", "role"), (
         F("area_code", "area", True, levels=(TOWN, VILLAGE, GRID)), F("role", "enum", True, values=ROLES),
-        F("staff_count", "int", True, min=0), F("as_of", "date", True, past=True)),
+        F("staff_count", "int", True, min=0), F("as_of", "date", True, past=True), *NAMES),
         file_key=("area_code", "role")),
     KindSpec("persons", "person", "population", ("person_key",), (
         F("id_number", "id", True), F("name"), F("phone"), F("sex", "enum", values=SEX),
         F("birth_month", "date"), F("residence_type", "enum", True, values=RESIDENCE),
         F("household_key"), F("area_code", "area", True, levels=(GRID,)), F("moved_in", "date", past=True),
-        *[F(c, "bool") for c in FLAGS], F("is_placed", "bool"), F("reoffended", "bool")),
+        *[F(c, "bool") for c in FLAGS], F("is_placed", "bool"), F("reoffended", "bool"), *NAMES),
         file_key=("id_number",)),
     KindSpec("cases", "cases", "cases", ("case_id",), (
         F("case_id", required=True), F("case_type", required=True), F("category"),
         # a grid where known; else the village or town the row names (etl.area_names)
         F("source_channel", "enum", True, values=CHANNELS), F("area_code", "area", True, levels=(TOWN, VILLAGE, GRID)),
-        F("town_name"), F("village_name"),
+        *NAMES,
         F("lon", "float", min=-180, max=180), F("lat", "float", min=-90, max=90), F("description"),
         F("reporter"), F("phone"), F("reported_at", "datetime", True, past=True),
         *[F(c, "datetime", past=True) for c in CASE_STEPS[1:]], F("deadline_at", "deadline"),
@@ -135,11 +137,11 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
         F("area_code", "area", True, levels=ANY_AREA), F("submitted_at", "date", True, past=True),
         F("decided_at", "date"), F("assessed", "bool", True),
         *[F(c, "float", min=0, max=100) for c in ("legality", "rationality", "feasibility", "controllability")],
-        F("risk_level", "enum", values=RISK), F("decision", "enum", values=DECISION), F("status")),
+        F("risk_level", "enum", values=RISK), F("decision", "enum", values=DECISION), F("status"), *NAMES),
         file_key=("ssra_id",)),
     KindSpec("surveys", "survey_response", "surveys", ("response_id",), (
         F("response_id", required=True), F("survey_period", "quarter", True, past=True),
         F("area_code", "area", True, levels=(GRID,)), F("sense_of_security", "enum", values=SECURITY),
-        F("grid_satisfaction", "enum", values=SATISFACTION)),
+        F("grid_satisfaction", "enum", values=SATISFACTION), *NAMES),
         file_key=("response_id",)),
 ]}

@@ -76,25 +76,30 @@ def _with_offset(t: pl.Series) -> pl.Series:
     return pl.select(pl.when(has).then(pl.coalesce(*[pl.lit(p) for p in parsed]))).to_series()
 
 
-def duration_hours(text_: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+def units_of(values: dict) -> dict[str, str]:
+    """word → hours / days / workdays, from a values table (the package's or a county's)."""
+    return {str(w): unit for unit, words in values["duration_units"].items() for w in words}
+
+
+def duration_hours(text_: pl.Expr, units: dict[str, str] | None = None) -> tuple[pl.Expr, pl.Expr]:
     """A time limit written as a duration ("5个工作日", "3天", "24小时", "72h") → (hours,
     working days); each null where the text is not that kind of duration."""
     m = text_.str.extract_groups(r"^(\d+(?:\.\d+)?)\s*(\D+)$")
     n, unit = m.struct.field("1").cast(pl.Float64, strict=False), m.struct.field("2").str.strip_chars()
-    kind = unit.replace_strict(DURATION_UNITS, default=None, return_dtype=pl.Utf8)
+    kind = unit.replace_strict(units or DURATION_UNITS, default=None, return_dtype=pl.Utf8)
     hours = pl.when(kind == "hours").then(n).when(kind == "days").then(n * 24)
     return hours, pl.when(kind == "workdays").then(n.round(0).cast(pl.Int32))
 
 
-def is_duration(text_: pl.Expr) -> pl.Expr:
-    hours, workdays = duration_hours(text_)
+def is_duration(text_: pl.Expr, units: dict[str, str] | None = None) -> pl.Expr:
+    hours, workdays = duration_hours(text_, units)
     return hours.is_not_null() | workdays.is_not_null()
 
 
-def deadline(raw: pl.Expr, parsed: pl.Expr, start: pl.Expr) -> pl.Expr:
+def deadline(raw: pl.Expr, parsed: pl.Expr, start: pl.Expr, units: dict[str, str] | None = None) -> pl.Expr:
     """Deadline as a date/time, or as a duration from `start` (the report time): working days
     move the date over weekends and keep the time of day."""
-    hours, workdays = duration_hours(raw)
+    hours, workdays = duration_hours(raw, units)
     by_workdays = (start.dt.date().dt.add_business_days(workdays, roll="forward").cast(pl.Datetime("us"))
                    + (start - start.dt.truncate("1d")))
     return pl.coalesce(parsed, start + pl.duration(minutes=(hours * 60).round(0).cast(pl.Int64)), by_workdays)
@@ -142,9 +147,9 @@ def int_(col: str | pl.Expr) -> pl.Expr:
     return pl.when(f == f.round(0)).then(f).cast(pl.Int64, strict=False)
 
 
-def bool_(col: str | pl.Expr) -> pl.Expr:
+def bool_(col: str | pl.Expr, true: tuple[str, ...] = TRUE_WORDS, false: tuple[str, ...] = FALSE_WORDS) -> pl.Expr:
     s = _trimmed(col).str.to_uppercase()
-    return pl.when(s.is_in(TRUE_WORDS)).then(True).when(s.is_in(FALSE_WORDS)).then(False)
+    return pl.when(s.is_in(list(true))).then(True).when(s.is_in(list(false))).then(False)
 
 
 def enum_(col: str | pl.Expr, mapping: dict[str, str]) -> pl.Expr:
