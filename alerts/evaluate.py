@@ -11,6 +11,7 @@ import polars as pl
 
 from warehouse import areas as wa
 from warehouse import meta
+from warehouse.changes import fmt_value
 from warehouse.db import FULL
 
 
@@ -54,8 +55,8 @@ def _indicator_missed(rule: dict, base: str, names: dict, path) -> list[Event]:
     df = df.filter(pl.col("rag").is_in(rags) & pl.col("level").is_in(levels) & (pl.col("period") == period.key))
     out = []
     for r in df.iter_rows(named=True):
-        value = _fmt(r["value"], r["unit"])
-        target = _fmt(r["target"], r["unit"])
+        value = fmt_value(r["value"], r["unit"] or "")
+        target = fmt_value(r["target"], r["unit"] or "")
         word = {"red": "红", "amber": "黄"}.get(r["rag"], r["rag"])
         out.append(Event(
             key=f"{rule['id']}:{r['area_code']}:{r['key']}:{period.key}", rule=rule["id"],
@@ -64,16 +65,6 @@ def _indicator_missed(rule: dict, base: str, names: dict, path) -> list[Event]:
             text=f"{r['area_name']}{period.start.year}年{period.start.month}月{r['name_zh']}为{value}，目标{target}。",
             link=_link(base, "overview", area=r["area_code"], grain="month", period=period.key)))
     return out
-
-
-def _fmt(v, unit: str | None) -> str:
-    if v is None:
-        return "—"
-    if unit == "pct":
-        return f"{v * 100:.1f}%"
-    if unit == "permille":
-        return f"{v * 1000:.2f}‰"
-    return f"{v:.2f}".rstrip("0").rstrip(".")
 
 
 def _grid_risk(rule: dict, base: str, names: dict, path) -> list[Event]:

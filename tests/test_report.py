@@ -223,3 +223,19 @@ def test_petition_register_sentence_equals_the_petition_module(county_report, sm
     assert facts["petitions_beijing"] == s["beijing_irregular"]
     assert facts["petitions_repeat"] == pytest.approx(s["repeat_rate"])
     assert "越级上访" in county_report.text and "重复信访率" in county_report.text
+
+
+def test_petitions_settled_counts_only_petitions_given_an_outcome(small_db):
+    """化解率 = resolved / given an outcome; 办理中 and 正在化解 are not in the denominator."""
+    import duckdb
+
+    nov = parse("2026-11", "month")  # the demo's last month still has petitions being worked on
+    with duckdb.connect(str(small_db), read_only=True) as con:
+        statuses = [s for (s,) in con.execute(
+            """SELECT petition_status FROM cases WHERE source_channel = '信访' AND area_code LIKE '320813%'
+               AND reported_at >= ? AND reported_at < ?""", [nov.start, nov.end]).fetchall()]
+    resolved = sum(s in ("已化解", "息诉罢访", "三级终结") for s in statuses)
+    outcome = sum(s not in (None, "办理中", "正在化解") for s in statuses)
+    assert resolved and outcome < len(statuses)  # the fixture has open petitions to leave out
+    got = figures.monthly(FULL, "320813", nov, path=small_db)["petitions_settled"].current
+    assert got == pytest.approx(resolved / outcome)

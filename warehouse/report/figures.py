@@ -27,6 +27,8 @@ from warehouse.definitions import (
     sql,
 )
 from warehouse.periods import Period
+from warehouse.petition import RESOLVED as PETITION_RESOLVED
+from warehouse.petition import SETTLED as PETITION_OUTCOMES
 
 # Case-based measures: (key, SQL filter on cases, what is counted)
 PUBLIC_SECURITY = "category = '治安隐患'"
@@ -34,7 +36,10 @@ PETITION = "source_channel = '信访'"
 ACCIDENT = taxonomy.accident_sql()  # the case types warehouse/taxonomy.yaml lists, not fixed names
 HAZARD = taxonomy.hazard_sql()
 GRID_REPORTED = "source_channel = '网格员巡查'"
-PETITION_SETTLED = "petition_status IN ('已化解', '息诉罢访', '三级终结')"
+# 化解率 as the register defines it (warehouse/petition.py): resolved among those given an outcome,
+# so 办理中 / 正在化解 stay out of the denominator
+PETITION_SETTLED = f"petition_status IN {PETITION_RESOLVED}"
+PETITION_OUTCOME = f"petition_status IN {PETITION_OUTCOMES}"
 
 
 @dataclass
@@ -59,7 +64,7 @@ def _definitions(now_lit: str) -> dict[str, tuple[str, str, str, str | None]]:
         "collective": ("count", "cases", "is_collective", None),
         "petitions": ("count", "cases", PETITION, None),
         "petitions_settled": ("rate", "cases", f"{PETITION} AND {PETITION_SETTLED}",
-                              f"{PETITION} AND petition_status IS NOT NULL"),
+                              f"{PETITION} AND {PETITION_OUTCOME}"),
         "accidents": ("count", "cases", ACCIDENT, None),
         "hazards": ("count", "cases", HAZARD, None),
         "grid_reported": ("count", "cases", GRID_REPORTED, None),
