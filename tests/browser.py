@@ -29,6 +29,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, what: str = "streamlit") -> None:
+    """Until the server answers /_stcore/health: up to ~2 min on a loaded machine."""
+    for _ in range(480):
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"{what} did not start")
+
+
 @contextmanager
 def streamlit_server(db_path: Path, extra_env: dict | None = None):
     port = free_port()
@@ -39,14 +50,7 @@ def streamlit_server(db_path: Path, extra_env: dict | None = None):
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(480):  # up to ~2 min on a loaded machine
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.25)
-        else:
-            raise RuntimeError("streamlit did not start")
+        wait_healthy(url)
         yield url
     finally:
         proc.terminate()

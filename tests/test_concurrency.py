@@ -21,7 +21,7 @@ import pytest
 from benchmarks import load_users as lu
 from benchmarks import stclient
 from benchmarks.stclient import Session, health
-from tests.browser import ROOT, free_port
+from tests.browser import ROOT, free_port, wait_healthy
 
 USERS, SECONDS = 8, 60
 SILENCE_LIMIT = 15  # seconds without a health answer that we call a freeze (a hang is forever)
@@ -78,12 +78,7 @@ def test_eight_users_for_a_minute_never_freeze(small_db, tmp_path, monkeypatch):
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ | {"WAREHOUSE_DB": str(small_db)})
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(480):
-            if health(url, 1.0) is not None:
-                break
-            time.sleep(0.25)
-        else:
-            pytest.fail("server did not start")
+        wait_healthy(url, "server")
 
         stats = lu.Stats()
         args = type("A", (), {"minutes": SECONDS / 60, "browsers": 0, "users": USERS, "no_wall": False,

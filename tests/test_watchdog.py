@@ -18,7 +18,7 @@ import time
 import pytest
 
 from benchmarks.stclient import health
-from tests.browser import ROOT, free_port
+from tests.browser import ROOT, free_port, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -39,12 +39,7 @@ def test_stuck_app_is_restarted_and_the_wall_recovers(small_db, tmp_path, chromi
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(480):
-            if health(url, 1.0) is not None:
-                break
-            time.sleep(0.25)
-        else:
-            pytest.fail("app did not start")
+        wait_healthy(url, "app")
         page = chromium.new_page(viewport={"width": 1920, "height": 1080})
         frames = []  # arrival times of messages from the server, on any websocket of the tab
         page.on("websocket", lambda ws: ws.on("framereceived", lambda _: frames.append(time.monotonic())))
