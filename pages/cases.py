@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, tables
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import sidebar
@@ -106,13 +106,13 @@ if case_id:
         fig.update_yaxes(categoryorder="array", categoryarray=[step_label(s) for s in
                          ("report", "accept", "dispatch", "escalate", "handle", "return", "verify", "close")])
         chart(fig, 380)
-        st.dataframe(rename(translate(tl, "step", "cl.step")), hide_index=True, placeholder="—", width="stretch",
+        tables.show(rename(translate(tl, "step", "cl.step")), hide_index=True, placeholder="—", width="stretch",
                      column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="%.1f")
                                     for c in ("hours_since_previous", "hours_since_report")})
     used = call(process.of_case, case_id)
     with st.expander(t("proc.title", name=used["process"]), expanded=False):
         st.caption(t("proc.help"))
-        st.dataframe(used["map"].with_columns(
+        tables.show(used["map"].with_columns(
             pl.col("stage").replace_strict({s: t(f"cl.step.{s}") for s in process.ALL}, default=t("proc.unmapped"),
                                            return_dtype=pl.Utf8))
                      .rename({"activity": t("cl.col.activity"), "stage": t("proc.stage"), "events": t("proc.events")}),
@@ -183,7 +183,7 @@ with tab["funnel"]:
             fig.update_yaxes(autorange="reversed")
             chart(fig, 380)
         st.caption(t("cl.funnel.note"))
-        st.dataframe(rename(translate(fun, "step", "cl.step")), hide_index=True, placeholder="—", width="stretch",
+        tables.show(rename(translate(fun, "step", "cl.step")), hide_index=True, placeholder="—", width="stretch",
                      column_config={t("cl.col.share_of_reported"): st.column_config.NumberColumn(format="percent"),
                                     t("cl.col.conversion"): st.column_config.NumberColumn(format="percent"),
                                     t("cl.col.stuck_median_hours"): st.column_config.NumberColumn(format="%.1f")})
@@ -226,7 +226,7 @@ with tab["dwell"]:
                             y=heat["responsible_unit"].to_list(), color_continuous_scale="Blues", aspect="auto",
                             text_auto=".0f", title=t("cl.dwell.heat_unit", n=len(busiest)))
             chart(fig, 60 + 24 * heat.height)
-        st.dataframe(rename(translate(dw, "step", "cl.step")), hide_index=True, placeholder="—", width="stretch", height=320,
+        tables.show(rename(translate(dw, "step", "cl.step")), hide_index=True, placeholder="—", width="stretch", height=320,
                      column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="%.1f")
                                     for c in ("median_hours", "p90_hours", "mean_hours")})
         buttons(dw, f"dwell_{by}", key="dwell")
@@ -242,7 +242,7 @@ with tab["overdue"]:
         fig.update_yaxes(tickformat=".0%")
         fig.update_coloraxes(showscale=False)
         chart(fig, 360)
-        st.dataframe(rename(od), hide_index=True, placeholder="—", width="stretch", height=240,
+        tables.show(rename(od), hide_index=True, placeholder="—", width="stretch", height=240,
                      column_config={t("cl.col.overdue_share"): st.column_config.NumberColumn(format="percent")})
         st.subheader(t("cl.overdue.open"))
         if f.scope.person_level:
@@ -250,7 +250,7 @@ with tab["overdue"]:
             if oo.height:
                 view = translate(oo, "status", "cl.status").with_columns(
                     ("cases?case=" + pl.col("case_id")).alias("case_id"))
-                st.dataframe(rename(view), hide_index=True, placeholder="—", width="stretch", height=320,
+                tables.show(rename(view), hide_index=True, placeholder="—", width="stretch", height=320,
                              column_config={t("cl.col.case_id"): CASE_LINK,
                                             t("cl.col.hours_over"): st.column_config.NumberColumn(format="%.0f")})
                 buttons(oo, "overdue_open", key="overdue_open")
@@ -272,7 +272,7 @@ with tab["rates"]:
             fig.update_yaxes(tickformat=".0%")
             chart(fig, 320)
             per_town = call(cl.rates_12345, f.scope, **sel)
-            st.dataframe(rename(per_town.drop("town_code")), hide_index=True, placeholder="—", width="stretch", height=280,
+            tables.show(rename(per_town.drop("town_code")), hide_index=True, placeholder="—", width="stretch", height=280,
                          column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="percent")
                                         for c in ("response_rate", "solve_rate", "satisfaction_rate")}
                          | {t("cl.col.month"): st.column_config.DateColumn(format="YYYY-MM")})
@@ -303,13 +303,13 @@ with tab["rates"]:
                              color_discrete_sequence=["#2e75b6", "#9dc3e6", "#c00000"])
                 chart(fig, 340)
         total_label = t("cl.total")
-        st.dataframe(rename(res.with_columns(pl.col("town_name").fill_null(total_label)).drop("town_code", "target")),
+        tables.show(rename(res.with_columns(pl.col("town_name").fill_null(total_label)).drop("town_code", "target")),
                      hide_index=True, placeholder="—", width="stretch",
                      column_config={t("cl.col.local_share"): st.column_config.NumberColumn(format="percent")})
         buttons(res, "resolution_level", key="resolution")
         st.subheader(t("cl.rework.title"))
         rw = call(cl.rework, f.scope, **sel_ch)
-        st.dataframe(rename(rw.with_columns(pl.col("case_type").fill_null(total_label))), hide_index=True, placeholder="—",
+        tables.show(rename(rw.with_columns(pl.col("case_type").fill_null(total_label))), hide_index=True, placeholder="—",
                      width="stretch", height=300,
                      column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="percent")
                                     for c in ("return_rate", "escalation_rate")})
@@ -349,7 +349,7 @@ with tab["variants"]:
             fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
             chart(fig, 110 + 32 * len(rows))
         view = va.with_columns(mapped(va, "variant", path_label)).drop("closed")
-        st.dataframe(rename(view), hide_index=True, placeholder="—", width="stretch",
+        tables.show(rename(view), hide_index=True, placeholder="—", width="stretch",
                      column_config={t("cl.col.variant"): st.column_config.TextColumn(width="large"),
                                     t("cl.col.share"): st.column_config.ProgressColumn(format="percent",
                                                                                        min_value=0, max_value=1),
@@ -358,7 +358,7 @@ with tab["variants"]:
         buttons(va, "variants", key="variants")
         st.subheader(t("cl.variants.transitions"))
         tr = call(cl.transitions, f.scope, **sel_ch)
-        st.dataframe(rename(translate(translate(tr, "from_step", "cl.step"), "to_step", "cl.step")), hide_index=True, placeholder="—",
+        tables.show(rename(translate(translate(tr, "from_step", "cl.step"), "to_step", "cl.step")), hide_index=True, placeholder="—",
                      width="stretch",
                      column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="%.1f")
                                     for c in ("mean_hours", "median_hours")})
@@ -375,7 +375,7 @@ with tab["channels"]:
         fig.update_coloraxes(colorbar_tickformat=".0%")
         fig.update_traces(textangle=0)
         chart(fig, 320)
-        st.dataframe(rename(shown), hide_index=True, placeholder="—", width="stretch",
+        tables.show(rename(shown), hide_index=True, placeholder="—", width="stretch",
                      column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="percent")
                                     for c in ("share", "closed_share", "overdue_share", "satisfaction_rate",
                                               "local_share", "return_rate")}
@@ -399,7 +399,7 @@ with tab["list"]:
             view = (translate(translate(rows, "status", "cl.status"), "resolved_level", "cl.level")
                     .rename({"overdue": "is_overdue"})
                     .with_columns(("cases?case=" + pl.col("case_id")).alias("case_id")))
-            st.dataframe(rename(view), hide_index=True, placeholder="—", width="stretch", height=420,
+            tables.show(rename(view), hide_index=True, placeholder="—", width="stretch", height=420,
                          column_config={t("cl.col.case_id"): CASE_LINK,
                                         t("cl.col.duration_h"): st.column_config.NumberColumn(format="%.1f")})
             # the download holds every case of the selection (scope applied), fetched on click

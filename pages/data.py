@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from alerts.state import history_frame as alert_history
-from ui import fmt
+from ui import fmt, tables
 from ui.auth import audit_view
 from ui.cache import call
 from ui.download import buttons
@@ -63,7 +63,7 @@ cols[3].metric(t("data.failed_30d"), fmt.num(recent["failed"]))
 # ---- freshness per table
 st.subheader(t("data.freshness"))
 fresh = call(admin.freshness_by_table, f.scope)
-st.dataframe(fresh.select(
+tables.show(fresh.select(
     mapped(fresh, "table_name", lambda x: t(f"data.table.{x}")).alias(t("data.col.table")),
     mapped(fresh, "domain", lambda x: t(f"domain.{x}")).alias(t("data.col.domain")),
     pl.col("rows").alias(t("data.col.rows")),
@@ -77,7 +77,7 @@ unmapped = call(taxonomy.unmapped)
 if unmapped.height:
     st.subheader(t("taxonomy.unmapped"))
     st.caption(t("taxonomy.unmapped_help"))
-    st.dataframe(unmapped.rename({"category": t("taxonomy.col.category"), "cases": t("taxonomy.col.cases")}),
+    tables.show(unmapped.rename({"category": t("taxonomy.col.category"), "cases": t("taxonomy.col.cases")}),
                  hide_index=True)
 
 # ---- recent runs
@@ -85,7 +85,7 @@ st.subheader(t("data.runs"))
 if runs.is_empty():
     st.info(t("data.no_runs"))
 else:
-    st.dataframe(runs.head(50).select(
+    tables.show(runs.head(50).select(
         when("started_at").alias(t("data.col.started")),
         pl.col("file_name").fill_null(t("data.demo_build")).alias(t("data.col.file")),
         kind_name().alias(t("data.col.kind")), outcome().alias(t("data.col.outcome")),
@@ -105,7 +105,7 @@ hist = alert_history()  # not cached: deliveries happen between page views
 if hist.is_empty():
     st.info(t("alerts.none"))
 else:
-    st.dataframe(hist.select(
+    tables.show(hist.select(
         pl.col("last_at").str.replace("T", " ").str.slice(0, 16).alias(t("alerts.col.when")),
         pl.col("level").alias(t("alerts.col.level")), pl.col("title").alias(t("alerts.col.title")),
         pl.col("channel").alias(t("alerts.col.channel")),
@@ -125,7 +125,7 @@ if missing.height:
     st.warning(t("proc.data.unmapped", n=missing.height, names="、".join(missing["activity"].to_list()[:50])))
 else:
     st.caption(t("proc.data.none"))
-st.dataframe(mapping.with_columns(
+tables.show(mapping.with_columns(
     pl.col("stage").replace_strict({s: t(f"cl.step.{s}") for s in process.ALL}, default=t("proc.unmapped"),
                                    return_dtype=pl.Utf8)).rename(
     {"process": t("proc.process"), "activity": t("cl.col.activity"), "stage": t("proc.stage"),
@@ -141,7 +141,7 @@ except PermissionError:
 if summary.is_empty():
     st.success(t("data.quarantine_none"))
     st.stop()
-st.dataframe(summary.select(
+tables.show(summary.select(
     pl.col("file_name").alias(t("data.col.file")), kind_name().alias(t("data.col.kind")),
     pl.col("reason_zh" if lang() == "zh" else "reason_key").alias(t("data.col.reason")),
     pl.col("rows").alias(t("data.col.rows")), pl.col("first_line").alias(t("data.col.first_line")),
@@ -154,5 +154,5 @@ file_name, reason_key = groups[pick][0], groups[pick][1]
 table = call(admin.quarantine_table, f.scope, file_name, reason_key).rename({"file_name": t("data.col.file"), "line_no": t("data.col.line"),
                                            "column_name": t("data.col.column"), "reason_zh": t("data.col.reason")})
 st.caption(t("data.raw_rows", n=fmt.num(table.height)))
-st.dataframe(table, hide_index=True, width="stretch")
+tables.show(table, hide_index=True, width="stretch")
 buttons(table, f"quarantine_{file_name.rsplit('.', 1)[0]}_{reason_key}", key="quarantine_rows")

@@ -6,7 +6,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, tables
 from ui import map as umap
 from ui.cache import call
 from ui.download import buttons
@@ -95,7 +95,7 @@ with right:
     shown = grp.with_columns(
         mapped(grp, "kind", lambda k: t(f"grid.kind.{k}")),
         pl.col("count").cast(pl.Utf8).fill_null(t("grid.suppressed")))
-    st.dataframe(shown.rename({"kind": t("grid.kind.special") + " / " + t("grid.kind.care"),
+    tables.show(shown.rename({"kind": t("grid.kind.special") + " / " + t("grid.kind.care"),
                                "group": t("grid.group"), "count": t("grid.count")}),
                  hide_index=True, width="stretch", height=320)
 
@@ -121,7 +121,7 @@ if not f.scope.person_level:
 else:
     open_ = call(gp.open_cases, f.scope, grid)
     if open_.height:
-        st.dataframe(open_.rename({c: t(f"grid.col.{c}") for c in open_.columns if c != "category"}
+        tables.show(open_.rename({c: t(f"grid.col.{c}") for c in open_.columns if c != "category"}
                                   | {"category": t("grid.category")}),
                      hide_index=True, width="stretch")
         buttons(open_, f"open_cases_{grid}", key="grid_open")
@@ -131,7 +131,7 @@ else:
     st.subheader(t("grid.posts"))
     posts = call(gp.posts, f.scope, grid, shift(end, -12), end)
     if posts.height:
-        st.dataframe(posts.rename({c: t(f"grid.col.{c}") for c in posts.columns}), hide_index=True,
+        tables.show(posts.rename({c: t(f"grid.col.{c}") for c in posts.columns}), hide_index=True,
                      width="stretch", height=300)
     else:
         st.info(t("grid.no_posts"))

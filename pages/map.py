@@ -9,7 +9,7 @@ import time
 import polars as pl
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, tables
 from ui import map as umap
 from ui.cache import call
 from ui.download import buttons
@@ -136,7 +136,7 @@ if umap.METRIC_STYLES[metric].share:
 counts = [t(f"map.col.{c}") for c in ("residents", "cases", "overdue", "grids", "grids_full")]
 special = t("map.col.special")  # hidden counts show the one suppression marker
 shown = shown.with_columns(pl.col(special).cast(pl.Int64).cast(pl.Utf8).fill_null(fmt.SUPPRESSED))
-st.dataframe(shown, hide_index=True, width="stretch", placeholder=fmt.MISSING, column_config={
+tables.show(shown, hide_index=True, width="stretch", placeholder=fmt.MISSING, column_config={
     value_col: st.column_config.NumberColumn(format=f"%.{umap.METRIC_STYLES[metric].digits}f"),
     **{c: st.column_config.NumberColumn(format="localized") for c in counts}})
 buttons(values, f"map_values_{f.area_code}_{start:%Y%m}_{end:%Y%m}", key="map_values")

@@ -10,7 +10,7 @@ import polars as pl
 import pydeck as pdk
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, tables
 from ui import map as umap
 from ui.cache import call
 from ui.download import buttons
@@ -66,7 +66,7 @@ else:
         pl.col("negative_share").alias(t("opinion.col.neg_share")),
         pl.col("peak_z").alias(t("opinion.col.peak_z")),
         pl.col("baseline_median").alias(t("opinion.col.baseline")))
-    st.dataframe(shown, hide_index=True, placeholder="—", width="stretch", column_config={
+    tables.show(shown, hide_index=True, placeholder="—", width="stretch", column_config={
         t("opinion.col.neg_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
         t("opinion.col.started"): st.column_config.DateColumn(format="YYYY-MM-DD"),
         t("opinion.col.last"): st.column_config.DateColumn(format="YYYY-MM-DD")})
@@ -105,7 +105,7 @@ else:
                                   stroked=True, get_line_color=[40, 40, 40], line_width_min_pixels=1)],
                 view, {"text": "{place_text}: {posts}"}), height=320)
     with right:
-        st.dataframe(places.select(pl.col("place_text").alias(t("opinion.place")),
+        tables.show(places.select(pl.col("place_text").alias(t("opinion.place")),
                                    pl.col("posts").alias(t("opinion.col.posts")),
                                    pl.col("negative_share").alias(t("opinion.col.neg_share"))),
                      hide_index=True, placeholder="—", width="stretch", height=320, column_config={
@@ -114,7 +114,7 @@ else:
         st.markdown(f"**{t('opinion.warning_posts')}**")
         wp = call(opinion.posts, f.scope, warn["area_code"], warn["started_at"], None, topic=warn["topic"],
                   limit=200)
-        st.dataframe(wp.select(
+        tables.show(wp.select(
             pl.col("published_at").alias(t("opinion.col.time")), pl.col("platform").alias(t("opinion.col.platform")),
             pl.col("author").alias(t("opinion.col.author")), pl.col("content").alias(t("opinion.col.content")),
             pl.col("sentiment").replace_strict(SENTIMENT, default=None).alias(t("opinion.col.sentiment")), pl.col("sentiment_score").alias(t("opinion.col.score")),
@@ -166,7 +166,7 @@ with tab_topics:
                                      "negative_share": t("opinion.col.neg_share")})
                 fig.update_layout(yaxis={"categoryorder": "total ascending"})
                 show(fig, 380)
-                st.dataframe(topics.select(
+                tables.show(topics.select(
                     pl.col("topic").alias(t("opinion.col.topic")), pl.col("posts").alias(t("opinion.col.posts")),
                     pl.col("prev_posts").alias(t("opinion.col.prev")), pl.col("change").alias(t("opinion.col.change")),
                     pl.col("negative_share").alias(t("opinion.col.neg_share"))),
@@ -177,7 +177,7 @@ with tab_topics:
         with right:
             st.markdown(f"**{t('opinion.keywords')}**")
             kw = call(opinion.hot_keywords, f.scope, f.area_code, start, end)
-            st.dataframe(kw.select(pl.col("keyword").alias(t("opinion.col.keyword")),
+            tables.show(kw.select(pl.col("keyword").alias(t("opinion.col.keyword")),
                                    pl.col("posts").alias(t("opinion.col.posts")),
                                    pl.col("prev_posts").alias(t("opinion.col.prev")),
                                    pl.col("change").alias(t("opinion.col.change"))),
@@ -216,7 +216,7 @@ with tab_handling:
                 show(fig, 300, title=t("opinion.handling.stage_chart"))
             with right:
                 st.markdown(f"**{t('opinion.handling.stage_table')}**")
-                st.dataframe(stages.select(
+                tables.show(stages.select(
                     mapped(stages, "stage", stage_name).alias(t("opinion.col.status")),
                     pl.col("reached").alias(t("opinion.col.reached")),
                     pl.col("median_hours").alias(t("opinion.col.median_hours")),
@@ -261,7 +261,7 @@ with tab_handling:
                 pl.col("waiting_hours").alias(t("opinion.col.waiting_hours")),
                 pl.col("total_hours").alias(t("opinion.col.total_hours")))
             hours = st.column_config.NumberColumn(format="%.1f")  # a stage not reached yet shows —
-            st.dataframe(table, hide_index=True, placeholder="—", width="stretch", height=320, column_config={
+            tables.show(table, hide_index=True, placeholder="—", width="stretch", height=320, column_config={
                 **dict.fromkeys(table.columns[6:], hours),
                 t("opinion.col.opened"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
             buttons(rec, "opinion_handling", key="dl_handling")
@@ -284,7 +284,7 @@ with tab_posts:
             ps = call(opinion.posts, f.scope, f.area_code, start, end, platform=platform, topic=topic,
                       sentiment=sentiment, text=text)
             st.caption(t("opinion.posts_shown", n=fmt.num(ps.height)))
-            st.dataframe(ps.select(
+            tables.show(ps.select(
                 pl.col("published_at").alias(t("opinion.col.time")), pl.col("platform").alias(t("opinion.col.platform")),
                 pl.col("author").alias(t("opinion.col.author")), pl.col("content").alias(t("opinion.col.content")),
                 pl.col("area_name").alias(t("opinion.col.area")), pl.col("topic").alias(t("opinion.col.topic")),

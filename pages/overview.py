@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, tables
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import _period_label, set_area, sidebar
@@ -204,7 +204,7 @@ if rk.height:
         pl.Series(t("ov.col.deductions"), [sep.join(f"{names.get(k, k)} −{p:.1f}" for k, p in zip(ks, ps))
                                            for ks, ps in zip(rk["deduction_keys"].to_list(),
                                                              rk["deduction_points"].to_list())]))
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    tables.show(table, hide_index=True, width="stretch", column_config={
         t("ov.col.score"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.2f",
                                                            color="blue"),
         t("ov.col.rank_change"): st.column_config.NumberColumn(format="%+d")})
@@ -222,5 +222,5 @@ with st.expander(t("ov.details")):
         pl.col("prev_value").alias(t("ov.col.prev")), pl.col("yoy_value").alias(t("ov.col.yoy")),
         pl.col("numerator").alias(t("ov.col.num")), pl.col("denominator").alias(t("ov.col.den")),
         pl.col("unit"), pl.col("key"))
-    st.dataframe(detail, hide_index=True, width="stretch")
+    tables.show(detail, hide_index=True, width="stretch")
     buttons(detail, f"indicators_{f.area_code}_{f.period.key}", key="ov_detail")

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, tables
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import sidebar
@@ -53,7 +53,7 @@ if weeks.height:
         pl.col("new_petitions").alias(t("pet.weekly.new")), pl.col("settled_petitions").alias(t("pet.weekly.settled")),
         pl.col("backlog_end").alias(t("pet.weekly.backlog")),
         pl.Series(t("pet.weekly.clearance"), [fmt.pct(x) for x in weeks["clearance"]]))
-    st.dataframe(table, hide_index=True, width="stretch")
+    tables.show(table, hide_index=True, width="stretch")
     st.caption(t("pet.weekly.note"))
     buttons(lambda: petition.weekly(f.scope, f.area_code, None, f.period.end), "petition_weekly")
 
@@ -92,6 +92,6 @@ shown = suppression.display(key).select(
     .alias(t("pet.col.type")),
     *[pl.col(c).alias(v(c)) for c in petition.CONTROL],
     pl.col(suppression.TOTAL).alias(t("pet.col.total")))
-st.dataframe(shown, hide_index=True, width="stretch")
+tables.show(shown, hide_index=True, width="stretch")
 st.caption(t("pet.key.note"))
 buttons(lambda: petition.key_petitioners(f.scope, f.area_code), "key_petitioners")

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, tables
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import set_area, sidebar
@@ -90,7 +90,7 @@ if drillable:
         st.rerun()
 res_view = res.select("area_code", "area_name", "residents", "registered", "floating", "abroad",
                       "households", "persons_per_household", "floating_share")
-st.dataframe(headers(res_view), hide_index=True, placeholder="—", width="stretch", column_config={
+tables.show(headers(res_view), hide_index=True, placeholder="—", width="stretch", column_config={
     t("pop.col.floating_share"): st.column_config.NumberColumn(format="percent"),
     t("pop.col.persons_per_household"): st.column_config.NumberColumn(format="%.2f")})
 buttons(headers(res_view), "population_by_area", key="pop_res")
@@ -147,7 +147,7 @@ fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=1
                   legend=dict(orientation="h", y=1.1), yaxis_title=t("pop.axis.people"))
 st.plotly_chart(localize(fig), config=CONFIG, key="pop_care")
 care_view = care.select("area_code", "area_name", "residents", *care_cols)
-st.dataframe(headers(care_view), hide_index=True, placeholder="—", width="stretch")
+tables.show(headers(care_view), hide_index=True, placeholder="—", width="stretch")
 buttons(headers(care_view), "care_groups", key="pop_care")
 
 # ---------------------------------------------------------------- special groups (suppressed)
@@ -155,7 +155,7 @@ section("special")
 st.info(t("pop.special_note"), icon=":material/lock:")
 shown = suppression.display(special).with_columns(pl.col("area_code").fill_null(""))
 right = {t(f"pop.col.{c}"): st.column_config.TextColumn(alignment="right") for c in shown.columns[2:]}
-st.dataframe(headers(shown), hide_index=True, placeholder="—", width="stretch", column_config=right,
+tables.show(headers(shown), hide_index=True, placeholder="—", width="stretch", column_config=right,
              height=rows_height(shown.height))
 buttons(headers(suppression.export(special, {c: t(f"pop.col.{c}") for c in special.columns})),
         "special_groups", key="pop_special")
@@ -182,6 +182,6 @@ def _red(col):
 
 config = {c: st.column_config.Column(t(f"pop.col.{c}")) for c in view_cols}
 config |= {c: st.column_config.TextColumn(t(f"pop.col.{c}"), alignment="right") for c in formats}
-st.dataframe(view.style.apply(_red, subset=list(attain)), hide_index=True, placeholder="—", width="stretch",
+tables.show(view.style.apply(_red, subset=list(attain)), hide_index=True, placeholder="—", width="stretch",
              height=rows_height(len(view)), column_config=config)
 buttons(headers(staff), "staffing", key="pop_staff")

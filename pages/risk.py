@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt, forecast_view
+from ui import fmt, forecast_view, tables
 from ui.cache import call
 from ui.cards import level_card
 from ui.download import buttons
@@ -118,7 +118,7 @@ with tabs[0]:
                 pl.col("area_code").alias("code"),
             )
             st.caption(t("risk.warning_help", rise=call(risk.config)["warning_rise"]))
-            st.dataframe(table, hide_index=True, width="stretch", column_config={
+            tables.show(table, hide_index=True, width="stretch", column_config={
                 t("risk.profile"): st.column_config.LinkColumn(display_text=t("risk.open_profile")),
                 t("risk.score"): st.column_config.ProgressColumn(min_value=0, max_value=10, format="%.2f"),
             })
@@ -153,7 +153,7 @@ with tabs[1]:
                               margin={"l": 10, "r": 10, "t": 50, "b": 10}, showlegend=False)
             st.plotly_chart(localize(fig), config=PLOTLY, width="stretch")
             with st.expander(t("risk.contrib_table")):
-                st.dataframe(parts.select(
+                tables.show(parts.select(
                     pl.Series(t("risk.driver"), driver_names),
                     pl.col("dimension").replace_strict({d: t(f"risk.dim.{d}") for d in risk.DIMENSIONS})
                     .alias(t("risk.dimension")),

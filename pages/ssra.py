@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, tables
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import sidebar
@@ -71,7 +71,7 @@ with tabs[0]:
     )
     st.caption(t("ssra.rows", n=fmt.num(table.height)))
     dates = {t(k): st.column_config.DateColumn(format="YYYY-MM-DD") for k in ("ssra.submitted", "ssra.decided")}
-    st.dataframe(table, hide_index=True, width="stretch", height=460, column_config=dates)
+    tables.show(table, hide_index=True, width="stretch", height=460, column_config=dates)
     buttons(table, "ssra_register")
 
 with tabs[1]:
@@ -125,6 +125,6 @@ with tabs[3]:
             pl.col("area_name").alias(t("ssra.area")), pl.col("decided_at").alias(t("ssra.decided")),
             mapped(les, "decision", v).alias(t("ssra.decision")),
             pl.col("collective_after").alias(t("ssra.collective_after", days=ssra.LESSON_DAYS)))
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
+        tables.show(table, hide_index=True, width="stretch", column_config={
             t("ssra.decided"): st.column_config.DateColumn(format="YYYY-MM-DD")})
         buttons(table, "ssra_lessons")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ui import tables
 from ui.i18n import has, t
 from warehouse import accounts, audit
 from warehouse.scope import FULL, WALL, OutOfScope, Scope
@@ -195,6 +196,6 @@ def audit_view(scope: Scope) -> None:
     st.subheader(t("audit.title"))
     st.caption(t("audit.caption"))
     log = audit.entries(scope, limit=1000)
-    st.dataframe(log.rename({c: t(f"audit.col.{c}") for c in log.columns if has(f"audit.col.{c}")}),
+    tables.show(log.rename({c: t(f"audit.col.{c}") for c in log.columns if has(f"audit.col.{c}")}),
                  hide_index=True, width="stretch")
     buttons(log, "audit_log", key="audit_log")

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, tables
 from ui.cache import call
 from ui.download import buttons
 from ui.i18n import t
@@ -89,11 +89,11 @@ def backtest(f) -> None:
         pl.col("share_beats_naive").round(3).alias(t("fc.col.beats")),
         pl.col("coverage_80").round(3).alias(t("fc.col.cov80")),
         pl.col("coverage_95").round(3).alias(t("fc.col.cov95")))
-    st.dataframe(table, hide_index=True, width="stretch")
+    tables.show(table, hide_index=True, width="stretch")
     st.caption(t("fc.backtest_caption"))
     with st.expander(t("fc.per_series")):
         per = call(wf.backtest_table, f.scope, f.area_code)
-        st.dataframe(per.select("series", "model", pl.col("mase").round(3), pl.col("coverage_80").round(3),
+        tables.show(per.select("series", "model", pl.col("mase").round(3), pl.col("coverage_80").round(3),
                                 pl.col("coverage_95").round(3), "chosen", "beats_naive"),
                      hide_index=True, width="stretch")
         buttons(per, "forecast_backtest", key="fc_bt")
@@ -122,7 +122,7 @@ def early_warning(f, names: dict) -> None:
         pl.col("precision_top10").round(3).alias(t("fc.col.precision")),
         pl.col("lift_top10").round(2).alias(t("fc.col.lift")),
         pl.col("base_rate").round(3).alias(t("fc.col.base_rate")))
-    st.dataframe(table, hide_index=True, width="stretch")
+    tables.show(table, hide_index=True, width="stretch")
     buttons(table, "early_warning_backtest", key="fc_ew")
     st.caption(t("fc.ew_policy"))
     target = st.radio(t("fc.ew_target_pick"), list(ew.TARGETS), format_func=lambda k: t(f"fc.target.{k}"),
@@ -130,7 +130,7 @@ def early_warning(f, names: dict) -> None:
     top = call(ew.top_grids, f.scope, target, f.area_code, 20)
     if top.height:
         st.markdown("**" + t("fc.ew_top", target=t(f"fc.target.{target}")) + "**")
-        st.dataframe(top.select(
+        tables.show(top.select(
             pl.col("area_code").replace_strict(names, default="").alias(t("fc.col.grid")),
             pl.col("area_code").str.slice(0, 9).replace_strict(names, default="").alias(t("fc.col.town")),
             pl.col("probability").round(3).alias(t("fc.col.probability")),
