@@ -8,6 +8,7 @@ import pkgutil
 import sys
 
 import etl
+from warehouse import schema
 
 
 def command_modules() -> list[str]:
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in command_modules():
         importlib.import_module(name).add_parser(sub)
     args = parser.parse_args(argv)
+    schema.upgrade_before_command(args)
     return args.func(args)
 
 

@@ -116,3 +116,23 @@ def test_app_upgrades_an_older_warehouse_on_first_start(small_db, tmp_path, monk
                    "AND table_name IN ('person', 'case_event')").fetchall() == [(0,)]
     assert {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in counts} == counts
     con.close()
+
+
+def test_a_cli_command_upgrades_an_older_warehouse_first(small_db, tmp_path, capsys):
+    """`python -m warehouse export` on a v4 file (case_event without activity/process) used to
+    fail on the missing column until the app had been opened once."""
+    import shutil
+
+    from warehouse.__main__ import main
+
+    old = tmp_path / "v4.duckdb"
+    shutil.copy(small_db, old)
+    con = duckdb.connect(str(old))
+    con.execute("ALTER TABLE case_event DROP COLUMN activity; ALTER TABLE case_event DROP COLUMN process")
+    con.execute("DELETE FROM schema_version; INSERT INTO schema_version VALUES (4, now())")
+    con.close()
+    assert schema.needs_upgrade(old)
+    assert main(["export", "variants", "--level", "activity", "--db", str(old), "--format", "json",
+                 "--lang", "raw"]) == 0
+    assert "发现上报" in capsys.readouterr().out
+    assert not schema.needs_upgrade(old)

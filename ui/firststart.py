@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from contextlib import contextmanager
 
 import duckdb
 import streamlit as st
@@ -15,23 +14,14 @@ from warehouse import db, schema
 _current: set[str] = set()  # warehouse builds already checked against SCHEMA_VERSION
 
 
-@contextmanager
-def _locked(path):
-    """One upgrade at a time across sessions and processes: without it every session of a
-    fresh server copied and migrated the warehouse at once (issue 17: 6 GB, nothing served)."""
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # waits without holding the GIL
-        yield
-
-
 def ensure_warehouse() -> None:
     path = db.db_path()
     if path.exists():
         if db.version(path) not in _current:  # a warehouse from an older release: bring it up to date
             try:
                 if schema.needs_upgrade(path):
-                    with st.spinner(t("app.upgrading")), _locked(path):  # seconds at city scale
-                        schema.upgrade(path)  # re-checks: another session may have done it meanwhile
+                    with st.spinner(t("app.upgrading")):  # seconds at city scale
+                        schema.upgrade_locked(path)
             except duckdb.Error as e:  # unreadable file: pages report it (the wall keeps its last figures)
                 logging.getLogger(__name__).error("warehouse %s not readable: %s", path, e)
                 return

@@ -100,6 +100,35 @@ def needs_upgrade(path=None) -> bool:
     return (current_version(db.reader(path)) or 0) < SCHEMA_VERSION
 
 
+def upgrade_locked(path=None) -> list[str]:
+    """upgrade() one process at a time (the app's sessions and the CLIs take the same lock):
+    without it every session of a fresh server copied and migrated the warehouse at once
+    (issue 17: 6 GB, nothing served). A missing file is left alone."""
+    import fcntl
+
+    from warehouse import db
+
+    p = db.db_path(path)
+    if not p.exists() or not needs_upgrade(p):
+        return []
+    with open(p.with_name(p.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits without holding the GIL
+        return upgrade(p)  # re-checks: another process may have done it meanwhile
+
+
+def upgrade_before_command(args) -> None:
+    """A CLI command on a warehouse from an older release first brings it up to date, as the
+    app does on first start (else `export` failed on a column a later release added)."""
+    import duckdb
+
+    if getattr(args, "command", None) == "demo" or not hasattr(args, "db"):
+        return  # demo writes a new warehouse; commands without --db touch none
+    try:
+        upgrade_locked(args.db)
+    except duckdb.Error:
+        pass  # an unreadable file: the command itself reports it with its own exit code
+
+
 def upgrade(path=None) -> list[str]:
     """Migrate the warehouse file in place (private copy + atomic swap) when it is older than
     this code; a no-op read otherwise. Returns the tables added or rebuilt."""
