@@ -20,9 +20,10 @@ if [ -n "${ALERT_CONFIG:-}" ]; then
   echo "scheduler started (pid $!, log data/scheduler.log)"
 fi
 # With no account configured (python -m warehouse users add …) the app is a demo: everyone
-# sees everything, so it listens on this computer only. Add an account to serve the network.
+# sees everything, so it listens on this computer only. Add an account (or the identity
+# provider's claim map, README) to serve the network.
 address=()
-if ! python3 -c "import sys; from warehouse import accounts; sys.exit(0 if accounts.has_accounts() else 1)"; then
+if ! python3 -c "import sys; from warehouse import accounts, oidc; sys.exit(0 if accounts.has_accounts() or oidc.configured() else 1)"; then
   echo "演示模式 / demo mode: no account configured, serving on localhost only (see README: accounts)" >&2
   address=(--server.address 127.0.0.1)
 fi

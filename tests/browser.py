@@ -41,12 +41,13 @@ def wait_healthy(url: str, what: str = "streamlit") -> None:
 
 
 @contextmanager
-def streamlit_server(db_path: Path, extra_env: dict | None = None):
-    port = free_port()
+def streamlit_server(db_path: Path, extra_env: dict | None = None, port: int | None = None,
+                     args: tuple[str, ...] = ()):
+    port = port or free_port()
     env = os.environ | {"WAREHOUSE_DB": str(db_path)} | (extra_env or {})
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port), "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

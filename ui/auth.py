@@ -19,7 +19,7 @@ import streamlit as st
 
 from ui import tables
 from ui.i18n import has, t
-from warehouse import accounts, audit
+from warehouse import accounts, audit, oidc
 from warehouse.scope import FULL, WALL, OutOfScope, Scope
 
 COOKIE = "gov_session"
@@ -34,6 +34,7 @@ class Viewer:
     scope: Scope
     demo: bool = False
     kiosk: bool = False  # a wall account on its token: the wall and nothing else
+    sso: bool = False    # logged in through the identity provider (ui/auth_oidc.py)
 
 
 DEMO = Viewer("demo", "admin", FULL, demo=True)
@@ -43,7 +44,7 @@ def viewer() -> Viewer:
     """The viewer of this run (set by gate(); demo when no account exists)."""
     v = st.session_state.get(_VIEWER)
     if v is None:
-        if accounts.has_accounts():
+        if accounts.has_accounts() or oidc.configured():
             raise OutOfScope("admin", Scope((), False, "anonymous", "none"))
         return DEMO
     return v
@@ -60,7 +61,8 @@ def wall_scope() -> Scope:
 def gate(view: str | None) -> Viewer:
     """Decide who is looking, or draw the login form and stop the run."""
     _cookie_script()
-    if not accounts.has_accounts():
+    sso = oidc.configured()  # the claim map exists: the identity provider logs people in
+    if not sso and not accounts.has_accounts():
         st.session_state[_VIEWER] = DEMO
         return DEMO
     token = st.query_params.get("token")
@@ -73,6 +75,13 @@ def gate(view: str | None) -> Viewer:
         v = Viewer(acc.name, acc.role, acc.scope, kiosk=True)
         if st.session_state.get(_VIEWER) != v:
             _audit("login", v.name, v.role, what="wall token")
+        st.session_state[_VIEWER] = v
+        return v
+    if sso:
+        from ui import auth_oidc
+
+        ident = auth_oidc.identity()
+        v = Viewer(ident.name, ident.role, ident.scope, kiosk=ident.role == "wall", sso=True)
         st.session_state[_VIEWER] = v
         return v
     sid = st.session_state.get(_SID) or st.context.cookies.get(COOKIE)
@@ -141,6 +150,12 @@ def sidebar_user(v: Viewer) -> None:
             return
         st.caption(t("auth.signed_in", name=v.name, role=t(f"auth.role.{v.role}")))
         if st.button(t("auth.logout"), key="auth_logout", icon=":material/logout:"):
+            if v.sso:
+                from ui import auth_oidc
+
+                st.session_state.pop(_VIEWER, None)
+                auth_oidc.logout(v.name, v.role)
+                return
             accounts.end_session(st.session_state.get(_SID))
             _audit("logout", v.name, v.role)
             for k in (_SID, _VIEWER):
