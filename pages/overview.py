@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt, tables
+from ui import fmt, tables, unit_scorecard
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import _period_label, set_area, sidebar
@@ -212,6 +212,8 @@ if rk.height:
     town_names = dict(zip(rk["area_code"], rk["name"]))
     st.selectbox(t("ov.pick_town"), ["", *rk["area_code"].to_list()], key="ov_pick", on_change=_on_pick,
                  format_func=lambda c: town_names.get(c, t("ov.pick_none")))
+
+unit_scorecard.show(f.scope, f.area_code, f.period)
 
 with st.expander(t("ov.details")):
     detail = vals.filter(pl.col("applicable")).select(

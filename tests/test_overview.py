@@ -96,3 +96,21 @@ def area_in(url: str) -> str:
     from urllib.parse import parse_qs, urlparse
 
     return parse_qs(urlparse(url).query)["area"][0]
+
+
+def test_unit_scorecard_beside_the_ranking(small_db):
+    """责任单位考核: the overview lists the units of the chosen kind as warehouse.units scores them."""
+    from warehouse import units
+
+    p = parse("2026-10")
+    card = units.scorecard(FULL, "320813", p.start, p.end, path=small_db)
+    at = open_page("overview", period="2026-10", grain="month")
+    assert not at.exception and "责任单位考核" in [h.value for h in at.subheader]
+    shown = next(d.value for d in at.dataframe if "责任单位" in d.value.columns)
+    assert list(shown["责任单位"]) == card.filter(card["unit_kind"] == "department")["responsible_unit"].to_list()
+    at.segmented_control(key="ov_unit_kind").set_value("town").run()
+    assert not at.exception
+    shown = next(d.value for d in at.dataframe if "责任单位" in d.value.columns)
+    towns = card.filter(card["unit_kind"] == "town")
+    assert list(shown["责任单位"]) == towns["responsible_unit"].to_list()
+    assert list(shown["名次"])[:3] == [1, 2, 3]
