@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("WAREHOUSE_HASH_KEY", "benchmark-key")
+os.environ.setdefault("WAREHOUSE_HASH_KEY", "benchmark-key-not-secret")
 
 import duckdb  # noqa: E402
 import polars as pl  # noqa: E402

@@ -142,3 +142,23 @@ def test_a_warehouse_without_the_marts_is_fitted_on_read(small_db, tmp_path):
     got = wf.tables(copy)
     want = wf.tables(small_db)
     assert got[wf.MART_FORECAST].sort("series", "period_start").equals(want[wf.MART_FORECAST].sort("series", "period_start"))
+
+
+@pytest.mark.parametrize("name", ["forecast", "forecast_backtest", "early_warning_backtest", "early_warning"])
+def test_forecast_and_early_warning_exports_have_chinese_headers(small_db, name):
+    from warehouse.export_format import header, present
+
+    sheet = present(ds_get(name, small_db), name)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in c) for c in sheet.frame.columns), sheet.frame.columns
+    if name == "early_warning_backtest":
+        f = sheet.frame
+        assert set(f["预警对象"]) == {"矛盾纠纷", "群体性事件苗头", "信访"}
+        assert set(f["类别"]) == {"模型", "基线"}
+        assert "基线：上月同类事件" in set(f["模型"])
+        assert header("target")[0] == "目标值"        # an indicator's target elsewhere
+    if name == "forecast_backtest":
+        assert {"季节性朴素", "各序列所选模型"} <= set(sheet.frame["模型"])
+
+
+def ds_get(name, path):
+    return all_datasets()[name].fn(FULL, path=path)

@@ -49,16 +49,28 @@ def title_of(name: str, lang: str = "zh") -> str:
     """The dataset's title; a page download named '<dataset>_<suffix>' takes the longest
     dataset name it starts with."""
     titles = catalogue()["titles"]
-    best = max((k for k in titles if name == k or name.startswith(k + "_")), key=len, default=None)
+    best = _dataset_of(name, titles)
     if best is None:
         return name
     suffix = name[len(best) + 1:]
     return titles[best][lang] + (f"（{suffix}）" if suffix and lang == "zh" else f" ({suffix})" if suffix else "")
 
 
-def header(col: str, lang: str = "zh") -> tuple[str, str]:
+def _dataset_of(name: str, table: dict) -> str | None:
+    """The longest dataset name in `table` that `name` is or starts with ('<dataset>_<suffix>')."""
+    return max((k for k in table if name == k or name.startswith(k + "_")), key=len, default=None)
+
+
+def spec_of(col: str, dataset: str | None = None) -> dict | None:
+    """A column's entry: the dataset's own (dataset_columns) before the shared one."""
+    own = catalogue().get("dataset_columns") or {}
+    best = _dataset_of(dataset, own) if dataset else None
+    return (own[best].get(col) if best else None) or catalogue()["columns"].get(col)
+
+
+def header(col: str, lang: str = "zh", dataset: str | None = None) -> tuple[str, str]:
     """(header text with its unit, format) of a column; unknown columns keep their name."""
-    spec = catalogue()["columns"].get(col)
+    spec = spec_of(col, dataset)
     if spec is None:
         for prefix, pat in catalogue()["prefixes"].items():
             base = catalogue()["columns"].get(col[len(prefix):]) if col.startswith(prefix) else None
@@ -86,9 +98,9 @@ def present(df: pl.DataFrame, name: str, lang: str = "zh", filters: dict[str, st
     cat = catalogue()
     exprs, names, formats = [], {}, {}
     for col, dt in df.schema.items():
-        text, fmt = header(col, lang)
+        text, fmt = header(col, lang, name)
         e = pl.col(col)
-        vmap = cat["columns"].get(col, {}).get("values")
+        vmap = (spec_of(col, name) or {}).get("values")
         if vmap and dt == pl.Utf8:
             mapping = {k: v[lang] for k, v in cat["values"][vmap].items()}
             e = e.replace(mapping)
