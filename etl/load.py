@@ -172,20 +172,7 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
                 res.outcome, res.message = "skipped", "same file already loaded (sha256 match): nothing changed"
                 _record_run(con, res, started, t0)
                 return res
-            ctx = _context(con, kind, now)
-            ctx.path = live
-            ctx.values = county_values.merged(live)  # the county's own words beside the warehouse
-            mapped = area_names.resolve(mapped, con.sql("SELECT code, name, level, parent_code FROM area").pl())
-            if kind == "event_log":
-                ctx.process = process
-                ctx.attributes = event_log.attributes(raw.frame, prof.match(raw.frame.columns))
-            checked = validate(mapped, KINDS[kind], ctx)
-            lap("validate")
-            bar.update()
-            rows, more_bad = transforms.TRANSFORMS[kind](checked.good, ctx)
-            bad = pl.concat([checked.bad, more_bad], how="diagonal_relaxed")
-            lap("transform")
-            bar.update()
+            ctx, rows, bad = check_rows(con, kind, raw, prof, mapped, live, now, process, lap=lap, bar=bar)
             res.loaded, res.updated = _write(con, kind, rows, ctx)
             if kind == "event_log":
                 res.unmapped = ctx.unmapped
@@ -212,6 +199,33 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
     return res
 
 
+def check_rows(con, kind: str, raw: RawTable, prof, mapped: pl.DataFrame, live: Path, now: datetime,
+               process=None, lap=None, bar=None, verify_key: bool = True):
+    """Names resolved, every row validated and transformed: (context, the rows a load writes,
+    the rows it quarantines). Writes nothing: the 数据管理 page's dry run (etl/dry_run.py)
+    calls it on a read-only connection (verify_key=False: the key check records a first key)."""
+    ctx = _context(con, kind, now, verify_key)
+    ctx.path = live
+    ctx.values = county_values.merged(live)  # the county's own words beside the warehouse
+    mapped = area_names.resolve(mapped, con.sql("SELECT code, name, level, parent_code FROM area").pl())
+    if kind == "event_log":
+        ctx.process = process
+        ctx.attributes = event_log.attributes(raw.frame, prof.match(raw.frame.columns))
+    checked = validate(mapped, KINDS[kind], ctx)
+    _progress(lap, bar, "validate")
+    rows, more_bad = transforms.TRANSFORMS[kind](checked.good, ctx)
+    bad = pl.concat([checked.bad, more_bad], how="diagonal_relaxed")
+    _progress(lap, bar, "transform")
+    return ctx, rows, bad
+
+
+def _progress(lap, bar, step: str) -> None:
+    if lap is not None:
+        lap(step)
+    if bar is not None:
+        bar.update()
+
+
 class _Lap:
     """Wall and CPU seconds per step (CPU time tells the steps apart on a busy machine)."""
 
@@ -230,9 +244,10 @@ def _already_loaded(con, sha: str, kind: str) -> bool:
                    params=[sha, kind]).fetchall()[0][0] > 0
 
 
-def _context(con, kind: str, now: datetime) -> LoadContext:
+def _context(con, kind: str, now: datetime, verify_key: bool = True) -> LoadContext:
     ctx = LoadContext(now=now, key=hash_key(), con=con)
-    check_warehouse_key(con, ctx.key)
+    if verify_key:
+        check_warehouse_key(con, ctx.key)
     ctx.area_codes = con.sql("SELECT code FROM area").pl()["code"]
     if kind in ("case_events", "event_log"):
         ctx.case_ids = con.sql("SELECT case_id FROM cases").pl()["case_id"]

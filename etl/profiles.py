@@ -6,6 +6,7 @@ etl/profiles/<name>.yaml (built in) and <profile dir>/<name>.yaml (saved by a co
     description: 网格化服务管理平台 · 事件导出
     columns: {case_id: [事件编号, 事件ID], ...}   # field → headers seen in the wild
     defaults: {source_channel: 12345}              # constant for a field the file lacks
+    skip: [satisfaction]                           # saved: fields deliberately fed by no column
 
 Headers are picked per column, not per profile: every field of a kind accepts the headers of
 all its profiles, compared after normalising (NFKC full-width → half-width, no spaces, no
@@ -62,20 +63,21 @@ class Profile:
     description: str
     columns: dict[str, list[str]]
     defaults: dict[str, str] = field(default_factory=dict)
-    explicit: dict[str, str] = field(default_factory=dict)  # field → the file's exact header
+    explicit: dict[str, str | None] = field(default_factory=dict)  # field → the file's exact header (None: none)
+    skip: tuple[str, ...] = ()  # fields a saved mapping loads from no column (chosen so on the data page)
 
     def match(self, headers: list[str]) -> dict[str, str]:
         """field → the file's header that feeds it: explicit choices first, then for each field
         its aliases compared exactly (normalised), then loosely; a header feeds one field."""
         headers = [h for h in headers if h != LINE]
-        out = {f: h for f, h in self.explicit.items() if h in headers}
+        out = {f: h for f, h in self.explicit.items() if h is not None and h in headers}
         used = set(out.values())
         for compare in (normalise_header, loose_header):
             by_norm: dict[str, str] = {}
             for h in headers:
                 by_norm.setdefault(compare(h), h)
             for fld, aliases in self.columns.items():
-                if fld in out:
+                if fld in out or fld in self.explicit:  # chosen by hand, perhaps as "no column"
                     continue
                 for a in [fld, *aliases]:
                     h = by_norm.get(compare(a))
@@ -111,10 +113,10 @@ def _read_profile(f: Path) -> Profile:
     d = yamlfile.read(f)
     p = Profile(str(d["name"]), d["kind"], d.get("description", ""),
                 {k: [str(a) for a in (v if isinstance(v, list) else [v])] for k, v in d["columns"].items()},
-                {k: str(v) for k, v in (d.get("defaults") or {}).items()})
+                {k: str(v) for k, v in (d.get("defaults") or {}).items()}, skip=tuple(d.get("skip") or ()))
     if p.kind not in KINDS:
         raise ValueError(f"{f}: unknown kind {p.kind!r}")
-    unknown = set(p.columns) - {x.name for x in KINDS[p.kind].fields}
+    unknown = (set(p.columns) | set(p.skip)) - {x.name for x in KINDS[p.kind].fields}
     if unknown:
         raise ValueError(f"{f}: fields not in kind {p.kind}: {sorted(unknown)}")
     return p
@@ -171,15 +173,19 @@ def parse_map(text: str | None, kind: str) -> dict[str, str]:
 def pick(kind: str, headers: list[str], name: str | None = None, mapping: dict[str, str] | None = None,
          user_dir: Path | None = None) -> Profile:
     """The profile a file is read with: the union of the kind's headers, with a named
-    profile's headers and then `mapping` (field → header) taking precedence."""
+    profile's headers and then `mapping` (field → header; None: no column feeds the field,
+    as chosen on the 数据管理 page) taking precedence."""
     profiles = all_profiles(user_dir)
     headers = [h for h in headers if h != LINE]
     auto = union(kind, user_dir)
     if not [p for p in profiles.values() if p.kind == kind]:
         raise ValueError(f"no profile for kind {kind!r}")
-    explicit: dict[str, str] = {}
+    explicit: dict[str, str | None] = {}
     by_norm = {normalise_header(h): h for h in headers}
     for fld, h in (mapping or {}).items():
+        if h is None:
+            explicit[fld] = None
+            continue
         found = h if h in headers else by_norm.get(normalise_header(h))
         if found is None:
             raise ValueError(f"--map: no column {h!r} in the file; columns: {', '.join(headers)}")
@@ -190,7 +196,7 @@ def pick(kind: str, headers: list[str], name: str | None = None, mapping: dict[s
         chosen = profiles[name]
         if chosen.kind != kind:
             raise ValueError(f"profile {name!r} is for kind {chosen.kind}, not {kind}")
-        named = chosen.match(headers)
+        named = {**chosen.match(headers), **dict.fromkeys(chosen.skip)}
         return Profile(chosen.name, kind, chosen.description, auto.columns, chosen.defaults,
                        {**named, **explicit})
     label, defaults = _sources(kind, headers, profiles)
@@ -247,6 +253,9 @@ def save(profile: Profile, headers: list[str], name: str, user_dir: Path, descri
     mapping = profile.match(headers)
     doc = {"name": name, "kind": profile.kind, "description": description or f"saved mapping ({profile.name})",
            "columns": {f: [h] for f, h in mapping.items()}}
+    skip = [f for f, h in profile.explicit.items() if h is None]
+    if skip:  # left without a column on purpose: not matched automatically next time either
+        doc["skip"] = skip
     if profile.defaults:
         doc["defaults"] = {f: v for f, v in profile.defaults.items() if f not in mapping}
     path = user_dir / f"{name}.yaml"

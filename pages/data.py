@@ -6,8 +6,9 @@ import streamlit as st
 
 from alerts.state import history_frame as alert_history
 from ui import fmt, tables
-from ui.auth import audit_view
+from ui.auth import audit_view, viewer
 from ui.cache import call
+from ui.data_mapping import mapping_step
 from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
@@ -30,6 +31,8 @@ with st.expander(t("start.title")):
         cols[(i - 1) % 4].download_button(f"{i:02d} {kind}", call(template_xlsx, kind), file_name=f"{i:02d}_{kind}.xlsx",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             key=f"template_{kind}")
+
+mapping_step(f.scope, viewer().name)  # upload → map → dry run → save profile → load (ui/data_mapping.py)
 
 
 def outcome(col: str = "outcome") -> pl.Expr:
