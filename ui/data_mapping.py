@@ -18,7 +18,7 @@ from etl import dry_run
 from etl.readers import FileNotLoadable
 from etl.templates import LOAD_ORDER
 from etl.templates import fields as template_fields
-from ui import fmt
+from ui import fmt, tables
 from ui.i18n import lang, t
 from warehouse import audit
 from warehouse.scope import Scope
@@ -52,7 +52,7 @@ def mapping_step(scope: Scope, who: str = "admin") -> None:
                              format_func=lambda p: t("dm.auto") if p is None else p)
         mapping = _pick_columns(raw, kind, start)
         st.caption(t("dm.read_info", n=fmt.num(raw.frame.height), k=min(dry_run.PREVIEW_ROWS, raw.frame.height)))
-        st.dataframe(dry_run.preview(raw, mapping).rename({"line": t("data.col.line")}), hide_index=True)
+        tables.show(dry_run.preview(raw, mapping).rename({"line": t("data.col.line")}), hide_index=True)
         _dry_run(raw, kind, mapping)
         _save(raw, kind, mapping)
         _load(path, kind, mapping, who)
@@ -122,7 +122,7 @@ def _dry_run(raw, kind: str, mapping: dict[str, str | None]) -> None:
         return
     st.caption(t("dm.bad_rows"))
     reasons = "reasons_zh" if lang() == "zh" else "reason_key"
-    st.dataframe(res.bad.drop("reasons_zh" if reasons == "reason_key" else "reason_key").rename(
+    tables.show(res.bad.drop("reasons_zh" if reasons == "reason_key" else "reason_key").rename(
         {"line": t("data.col.line"), "column_name": t("data.col.column"), reasons: t("dm.col.reasons")}),
         hide_index=True)
 
