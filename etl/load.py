@@ -12,9 +12,13 @@ Cases and their event log stay consistent: see etl.case_sync.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import getpass
 import hashlib
+import json
+import os
+import shutil
 import threading
 import time
 import uuid
@@ -127,7 +131,10 @@ def load_file(file, kind: str, path=None, profile: str | None = None, sheet: str
     live = db.db_path(path)
     live.parent.mkdir(parents=True, exist_ok=True)
     with _one_writer(live):
-        return _load_file(file, kind, live, profile, sheet, now, progress, mapping, save_as, process)
+        res = _load_file(file, kind, live, profile, sheet, now, progress, mapping, save_as, process)
+        if res.outcome != "failed":
+            _prune_journal(live)
+        return res
 
 
 def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, save_as=None,
@@ -138,10 +145,11 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
     started, t0 = datetime.now(), time.perf_counter()
     now = now or started
     res = LoadResult(file=file.name, kind=kind)
-    live = ensure_warehouse(path)
+    live = db.db_path(path)
     show = progress if progress is not None else (file.exists() and file.stat().st_size >= PROGRESS_BYTES)
     bar = tqdm(total=5, desc=f"load {file.name}", unit="step", disable=not show, leave=False)
     try:
+        ensure_warehouse(live)
         if not file.exists():
             raise FileNotLoadable(f"no such file: {file}")
         if file.suffix.lower() in (".geojson", ".shp") or file.name.lower().endswith(".geo.json"):
@@ -162,16 +170,22 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
             process = processes.load(process) if process else processes.default()
         prof = profiles.pick(kind, raw.frame.columns, profile, mapping, user_dir)
         res.profile = prof.name
+        _duplicate_headers(raw, prof)
         mapped = scrub_free_text(profiles.apply(prof, raw.frame))
         if save_as:
             profiles.save(prof, raw.frame.columns, save_as, user_dir)
         lap("map")
         with db.writing(live) as con:
             lap("copy")
+            _fold_failed_runs(con, live)
             if _already_loaded(con, res.sha256, kind):
                 res.outcome, res.message = "skipped", "same file already loaded (sha256 match): nothing changed"
                 _record_run(con, res, started, t0)
                 return res
+            # the same file judged again (an earlier load lacked its reference data): its rows
+            # quarantined then are judged anew now, not kept twice
+            con.execute("DELETE FROM quarantine WHERE run_id IN (SELECT run_id FROM etl_run WHERE sha256 = ? "
+                        "AND kind = ?)", [res.sha256, kind])
             ctx, rows, bad = check_rows(con, kind, raw, prof, mapped, live, now, process, lap=lap, bar=bar)
             res.loaded, res.updated = _write(con, kind, rows, ctx)
             if kind == "event_log":
@@ -188,8 +202,8 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
             bar.update()
         lap("swap")
     except (FileNotLoadable, profiles.MissingColumns, ValueError, pl.exceptions.PolarsError,
-            duckdb.Error) as e:
-        res.outcome, res.message = "failed", str(e)
+            duckdb.Error, OSError, MemoryError) as e:
+        res.outcome, res.message = "failed", _message(e, live)
         res.loaded = res.updated = 0
         res.quarantined = {}
         _record_failure(live, res, started, t0)
@@ -204,6 +218,9 @@ def check_rows(con, kind: str, raw: RawTable, prof, mapped: pl.DataFrame, live: 
     """Names resolved, every row validated and transformed: (context, the rows a load writes,
     the rows it quarantines). Writes nothing: the 数据管理 page's dry run (etl/dry_run.py)
     calls it on a read-only connection (verify_key=False: the key check records a first key)."""
+    spilled = _too_many_fields(raw)  # a shifted row: no field of it can be trusted
+    if spilled.height:
+        mapped = mapped.filter(~pl.col(LINE).is_in(spilled[LINE].implode()))
     ctx = _context(con, kind, now, verify_key)
     ctx.path = live
     ctx.values = county_values.merged(live)  # the county's own words beside the warehouse
@@ -214,7 +231,7 @@ def check_rows(con, kind: str, raw: RawTable, prof, mapped: pl.DataFrame, live: 
     checked = validate(mapped, KINDS[kind], ctx)
     _progress(lap, bar, "validate")
     rows, more_bad = transforms.TRANSFORMS[kind](checked.good, ctx)
-    bad = pl.concat([checked.bad, more_bad], how="diagonal_relaxed")
+    bad = pl.concat([checked.bad, more_bad, spilled], how="diagonal_relaxed")
     _progress(lap, bar, "transform")
     return ctx, rows, bad
 
@@ -239,9 +256,71 @@ class _Lap:
         self.t, self.c = now, cpu
 
 
+# reasons a row fails for because something it refers to is not (yet) in the warehouse: loading
+# the missing areas or cases can make the same file load differently, so it is not skipped
+REFERENCE_REASONS = ("unknown_area", "unknown_parent", "unknown_case", "unknown_area_name", "ambiguous_area",
+                     "unknown_case_type")
+
+
 def _already_loaded(con, sha: str, kind: str) -> bool:
-    return con.sql("SELECT count(*) FROM etl_run WHERE sha256 = ? AND kind = ? AND outcome IN ('ok', 'partial')",
-                   params=[sha, kind]).fetchall()[0][0] > 0
+    """The same file was loaded fully ok the last time: outcome ok, or partial with every
+    quarantined row bad in itself (a bad date stays bad) and none for a reference reason (that
+    run's quarantine rows are kept until the file is judged again)."""
+    last = con.sql("SELECT run_id, outcome FROM etl_run WHERE sha256 = ? AND kind = ? AND outcome IN "
+                   "('ok', 'partial') ORDER BY started_at DESC LIMIT 1", params=[sha, kind]).fetchall()
+    if not last:
+        return False
+    run_id, outcome = last[0]
+    return outcome == "ok" or not con.sql(
+        "SELECT count(*) FROM quarantine WHERE run_id = ? AND list_contains(?, reason_key)",
+        params=[run_id, list(REFERENCE_REASONS)]).fetchall()[0][0]
+
+
+def _duplicate_headers(raw: RawTable, prof) -> None:
+    """Two columns with the same header (after normalising): refused when the profile maps that
+    header, since the file does not say which column is meant; else noted in the run's message."""
+    cols = [c for c in raw.frame.columns if c != LINE]
+    headers = raw.headers if len(raw.headers) == len(cols) else cols
+    groups: dict[str, list[int]] = {}
+    for i, h in enumerate(headers):
+        if profiles.normalise_header(h):
+            groups.setdefault(profiles.normalise_header(h), []).append(i)
+    dups = [g for g in groups.values() if len(g) > 1]
+    if not dups:
+        return
+    used = {h: f for f, h in prof.match(cols).items()}
+    for g in dups:
+        fields = [used[cols[i]] for i in g if cols[i] in used]
+        if fields:
+            raise FileNotLoadable(
+                f"表头重复 duplicate header {headers[g[0]]!r} in columns {', '.join(str(i + 1) for i in g)}: "
+                f"the file does not say which one holds {fields[0]}; rename or delete one and load again")
+    raw.notes.append("duplicate headers, not loaded: " + "; ".join(
+        f"{headers[g[0]]} (columns {', '.join(str(i + 1) for i in g)})" for g in dups))
+
+
+def _too_many_fields(raw: RawTable) -> pl.DataFrame:
+    """Rows with more fields than the header, as bad rows (see etl.readers.read_csv_text)."""
+    return pl.DataFrame({LINE: raw.too_many_fields, "column_name": "extra_fields",
+                         "reason_key": "too_many_fields"},
+                        schema={LINE: pl.Int64, "column_name": pl.Utf8, "reason_key": pl.Utf8})
+
+
+def _message(e: BaseException, live: Path) -> str:
+    """The error as a clerk reads it: a full disk names the space needed."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        try:
+            need = live.stat().st_size / 2**20
+            free = shutil.disk_usage(live.parent).free / 2**20
+            room = f" (a load needs room for a copy of the warehouse: {need:.0f} MB; free {free:.0f} MB)"
+        except OSError:
+            room = ""
+        return f"磁盘已满 disk full while writing beside {live}{room}: nothing was loaded"
+    if isinstance(e, MemoryError):
+        return "out of memory reading the file: nothing was loaded"
+    if isinstance(e, OSError):
+        return f"{type(e).__name__}: {e}: nothing was loaded"
+    return str(e)
 
 
 def _context(con, kind: str, now: datetime, verify_key: bool = True) -> LoadContext:
@@ -441,12 +520,65 @@ def _record_run(con, res: LoadResult, started: datetime, t0: float) -> None:
 
 
 def _record_failure(live: Path, res: LoadResult, started: datetime, t0: float) -> None:
-    """A file that could not be loaded still leaves a trace in etl_run (nothing else changes)."""
+    """A file that could not be loaded still leaves a trace in etl_run (nothing else changes).
+    When even that cannot be written (a full disk has no room for the warehouse's copy), the
+    record waits in a small journal beside it, folded into etl_run by the next load."""
     try:
         with db.writing(live) as con:
             _record_run(con, res, started, t0)
     except Exception:  # recording must never hide the original problem
-        pass
+        res.seconds = round(time.perf_counter() - t0, 3)
+        row = {"run_id": res.run_id, "kind": res.kind, "domain": KINDS[res.kind].domain, "file_name": res.file,
+               "sha256": res.sha256, "started_at": started.isoformat(), "finished_at": datetime.now().isoformat(),
+               "rows_read": res.rows_read, "outcome": res.outcome, "run_by": _user(), "seconds": res.seconds,
+               "message": res.message[:2000]}
+        with contextlib.suppress(OSError):
+            fd = os.open(_journal(live), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as f:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _journal(live: Path) -> Path:
+    return live.with_name(live.name + ".failed_runs.jsonl")
+
+
+def _fold_failed_runs(con, live: Path) -> None:
+    """Journaled failure records into etl_run (the journal is pruned once this copy is swapped
+    in: _prune_journal)."""
+    path = _journal(live)
+    if not path.exists():
+        return
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    present = {r[0] for r in con.execute("SELECT run_id FROM etl_run WHERE list_contains(?, run_id)",
+                                         [[r["run_id"] for r in rows]]).fetchall()}
+    pending = [r for r in rows if r["run_id"] not in present]
+    for r in pending:
+        con.execute("INSERT INTO etl_run (run_id, kind, domain, file_name, sha256, started_at, finished_at, "
+                    "rows_read, outcome, run_by, seconds, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [r["run_id"], r["kind"], r["domain"], r["file_name"], r["sha256"], r["started_at"],
+                     r["finished_at"], r["rows_read"], r["outcome"], r["run_by"], r["seconds"], r["message"]])
+
+
+def _prune_journal(live: Path) -> None:
+    """Drop journaled records the live warehouse now holds (after a swap)."""
+    path = _journal(live)
+    if not path.exists():
+        return
+    with contextlib.suppress(OSError, duckdb.Error, ValueError):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        con = duckdb.connect(str(live), read_only=True)
+        try:
+            present = {r[0] for r in con.execute("SELECT run_id FROM etl_run WHERE list_contains(?, run_id)",
+                                                 [[r["run_id"] for r in rows]]).fetchall()}
+        finally:
+            con.close()
+        pending = [r for r in rows if r["run_id"] not in present]
+        if not pending:
+            path.unlink()
+        elif len(pending) < len(rows):
+            tmp = path.with_name(path.name + ".new")
+            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pending), encoding="utf-8")
+            os.replace(tmp, path)
 
 
 def _user() -> str:

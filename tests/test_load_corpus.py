@@ -71,10 +71,17 @@ def test_corpus_file(entry, template, tmp_path):
     assert res.exit_code == exp["exit"], res.message
     for text in exp.get("clear_absent", []):  # personal data stored nowhere in clear
         assert not _tables_holding(wh, text), text
+    assert not [f.name for f in tmp_path.iterdir() if f.name.startswith(".wh.duckdb.")]  # no temp left
     if exp["exit"] == 2:
         assert counts(wh) == before  # nothing loaded
         if "error" in exp:
             assert exp["error"] in res.message
+        con = duckdb.connect(str(wh), read_only=True)
+        try:  # … and the refusal is on record
+            assert con.sql("SELECT outcome, message FROM etl_run WHERE run_id = ?",
+                           params=[res.run_id]).fetchall() == [("failed", res.message)]
+        finally:
+            con.close()
         return
     assert res.rows_read == exp["rows_read"]
     assert res.loaded + res.updated == exp["loaded"]

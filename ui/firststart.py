@@ -1,9 +1,15 @@
-"""First start: build the demo warehouse when none exists, with progress on screen."""
+"""First start: build the demo warehouse when none exists, with progress on screen.
+
+Only the very first start with no configuration builds it: WAREHOUSE_DB unset, the default
+path, and no warehouse ever seen there (a marker file beside it says one was). A configured
+path that is missing, or a default warehouse gone since, shows an error page instead: a page
+view must never build a demo county where a county's data is expected (issue #18)."""
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import os
 
 import duckdb
 import streamlit as st
@@ -14,9 +20,30 @@ from warehouse import db, schema
 _current: set[str] = set()  # warehouse builds already checked against SCHEMA_VERSION
 
 
+def first_start_marker(path):
+    return path.with_name(".first_start_done")
+
+
+def may_build_demo(path) -> bool:
+    """The very first start with no configuration (see the module doc)."""
+    return (not os.environ.get("WAREHOUSE_DB") and path == db.db_path(db.DEFAULT_DB)
+            and not first_start_marker(path).exists())
+
+
+def _mark(path) -> None:
+    marker = first_start_marker(path)
+    if path == db.db_path(db.DEFAULT_DB) and not marker.exists():
+        try:
+            marker.touch()
+        except OSError:  # a read-only data directory: the demo is never built there anyway
+            pass
+
+
 def ensure_warehouse() -> None:
     path = db.db_path()
+    db.sweep_stale(path)  # copies left by a writer killed with kill -9
     if path.exists():
+        _mark(path)
         if db.version(path) not in _current:  # a warehouse from an older release: bring it up to date
             try:
                 if schema.needs_upgrade(path):
@@ -27,6 +54,9 @@ def ensure_warehouse() -> None:
                 return
             _current.add(db.version(path))
         return
+    if not may_build_demo(path):
+        st.error(t("first_start.missing", path=str(path)))
+        st.stop()
     path.parent.mkdir(parents=True, exist_ok=True)
     # one build even when several browsers open the fresh app at once
     with open(path.with_name(path.name + ".lock"), "w") as lock:
@@ -39,4 +69,5 @@ def ensure_warehouse() -> None:
         build(path, scale="county", show_progress=False,
               on_step=lambda done, total: bar.progress(done / total, text=t("app.building")))
         bar.empty()
+        _mark(path)
         st.toast(t("app.built"))

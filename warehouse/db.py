@@ -13,9 +13,11 @@ live path, so the app never sees a half-written warehouse and a crash leaves the
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -118,17 +120,29 @@ def writing(path: str | os.PathLike | None = None, *, start_empty: bool = False)
     """Yield a read-write connection on a private copy; swap it in only on success.
 
     start_empty=True starts from an empty file (a full build); otherwise from a copy of the
-    live warehouse (a load). Any exception, Ctrl-C included, leaves the live file untouched.
+    live warehouse (a load). Any exception, Ctrl-C or a full disk included, leaves the live
+    file untouched and removes the copy. The copy is flock-ed while it is in use, so a copy
+    left by a killed writer (kill -9 skips every cleanup) is told apart and swept by the next
+    writer or app start (sweep_stale).
     """
     live = db_path(path)
     live.parent.mkdir(parents=True, exist_ok=True)
-    work = live.with_name(f".{live.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    if not start_empty and live.exists():
-        # the copy is private from its first byte (0600: it holds personal data)
-        os.close(os.open(work, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        shutil.copyfile(live, work)  # into the existing file: its mode stays
-    con = duckdb.connect(str(work))
+    sweep_stale(live)
+    work = live.with_name(f".{live.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}")
+    # private from its first byte (0600: it holds personal data); held locked until removed
+    held = os.open(work, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    con = None
     try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if start_empty or not live.exists():
+            os.unlink(work)  # DuckDB creates its file itself (it refuses an empty one) …
+            con = duckdb.connect(str(work))
+            os.close(held)
+            held = os.open(work, os.O_RDONLY)  # … and that new file is the one held locked
+            fcntl.flock(held, fcntl.LOCK_EX)
+        else:
+            shutil.copyfile(live, work)  # into the existing file: its mode stays
+            con = duckdb.connect(str(work))
         os.chmod(work, 0o600)
         yield con
         con.execute("CHECKPOINT")
@@ -136,13 +150,78 @@ def writing(path: str | os.PathLike | None = None, *, start_empty: bool = False)
         os.chmod(work, 0o600)
         os.replace(work, live)
     except BaseException:
-        with contextlib.suppress(Exception):
-            con.close()
+        if con is not None:
+            with contextlib.suppress(Exception):
+                con.close()
         raise
     finally:
         for leftover in (work, work.with_name(work.name + ".wal")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
+        os.close(held)
+
+
+TMP_SUFFIX = ".tmp"
+STALE_GRACE_S = 60  # an unlocked copy this young may be one a live writer is just locking
+
+
+def sweep_stale(path: str | os.PathLike | None = None) -> list[Path]:
+    """Remove private copies (and their WAL files) left by killed writers of this warehouse:
+    only copies no process holds locked, whose writer's pid is gone or which are older than
+    STALE_GRACE_S. Returns what was removed."""
+    live = db_path(path)
+    removed = []
+    for tmp in live.parent.glob(f".{live.name}.*{TMP_SUFFIX}"):
+        if _stale(tmp):
+            for f in (tmp, tmp.with_name(tmp.name + ".wal")):
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()
+                    removed.append(f)
+    for wal in live.parent.glob(f".{live.name}.*{TMP_SUFFIX}.wal"):
+        if not wal.with_name(wal.name[:-4]).exists():  # its copy is gone: nobody can use it
+            with contextlib.suppress(FileNotFoundError):
+                wal.unlink()
+                removed.append(wal)
+    return removed
+
+
+def _stale(tmp: Path) -> bool:
+    try:
+        fd = os.open(tmp, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a writer is using it
+        try:
+            young = time.time() - os.fstat(fd).st_mtime < STALE_GRACE_S
+        except OSError:
+            return False
+        return not young or not _alive(_writer_pid(tmp))
+    finally:
+        os.close(fd)  # releases the probe's lock
+
+
+def _writer_pid(tmp: Path) -> int | None:
+    parts = tmp.name.split(".")  # .<name>.<pid>.<hex>.tmp
+    try:
+        return int(parts[-3])
+    except (IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
 
 
 # ---------------------------------------------------------------- viewer scope
