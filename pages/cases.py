@@ -110,7 +110,7 @@ if case_id:
                      column_config={t(f"cl.col.{c}"): st.column_config.NumberColumn(format="%.1f")
                                     for c in ("hours_since_previous", "hours_since_report")})
     used = call(process.of_case, case_id)
-    with st.expander(t("proc.title", name=used["process"]), expanded=False):
+    with st.expander(t("proc.title", name=md(used["process"])), expanded=False):
         st.caption(t("proc.help"))
         tables.show(used["map"].with_columns(
             pl.col("stage").replace_strict({s: t(f"cl.step.{s}") for s in process.ALL}, default=t("proc.unmapped"),
@@ -122,7 +122,7 @@ if case_id:
 # ---------------------------------------------------------------- the loop for a selection
 
 name = call(areas.names).get(f.area_code, f.area_code)
-st.title(f"{name} · {t('page.cases')}")
+st.title(f"{md(name)} · {t('page.cases')}")
 st.caption(t("cl.caption"))
 banner()
 

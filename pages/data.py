@@ -13,6 +13,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import lang, t
+from ui.mdtext import md
 from warehouse import admin, process, taxonomy
 from warehouse.pymap import mapped
 from warehouse.templates import template_kinds, template_xlsx
@@ -125,7 +126,7 @@ st.subheader(t("proc.data.title"))
 mapping = call(process.in_use)
 missing = call(process.unmapped)
 if missing.height:
-    st.warning(t("proc.data.unmapped", n=missing.height, names="、".join(missing["activity"].to_list()[:50])))
+    st.warning(t("proc.data.unmapped", n=missing.height, names=md("、".join(missing["activity"].to_list()[:50]))))
 else:
     st.caption(t("proc.data.none"))
 tables.show(mapping.with_columns(

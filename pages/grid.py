@@ -43,8 +43,8 @@ if info is None:
     st.warning(t("grid.unknown", code=md(grid)))
     st.stop()
 
-st.title(f"{info['name']} · {t('page.grid')}")
-st.caption(" › ".join(a["name"] for a in info["lineage"]) + f" · {grid}")
+st.title(f"{md(info['name'])} · {t('page.grid')}")
+st.caption(md(" › ".join(a["name"] for a in info["lineage"]) + f" · {grid}"))
 banner()
 
 counts = call(gp.open_counts, f.scope, grid)

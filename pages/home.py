@@ -7,12 +7,13 @@ from ui.cache import call
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from ui.report_button import report_download
 from warehouse import areas, home
 
 f = sidebar()
 name = call(areas.names).get(f.area_code, f.area_code)
-st.title(f"{name} · {t('app.title')}")
+st.title(f"{md(name)} · {t('app.title')}")
 st.caption(t("app.subtitle"))
 banner()
 h = call(home.headline, f.scope, f.area_code)

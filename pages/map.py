@@ -16,6 +16,7 @@ from ui.download import buttons
 from ui.filters import set_area, sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from warehouse import areas as wa
 from warehouse import geo
 from warehouse.periods import shift
@@ -24,7 +25,7 @@ f = sidebar()
 names = call(wa.names)
 all_grids = f.level in ("county", "town") and st.toggle(t("map.all_grids"), key="map_all_grids")
 level, parent = geo.map_level(f.area_code, "grid" if all_grids else None)
-st.title(f"{names.get(parent, parent)} · {t('page.map')}")
+st.title(f"{md(names.get(parent, parent))} · {t('page.map')}")
 banner()
 
 # ---------------------------------------------------------------- controls
@@ -77,7 +78,7 @@ values = call(geo.map_values, f.scope, f.area_code, start, end, level=shown_leve
 shapes = call(geo.polygons, f.scope, f.area_code, level=shown_level)
 frame = umap.frame_row(call(geo.outline, f.scope, parent))
 view = umap.view_for(shapes, fallback=call(wa.bounds, parent))
-st.caption(t("map.showing", parent=names.get(parent, parent), level=t(f"map.level.{level}"),
+st.caption(t("map.showing", parent=md(names.get(parent, parent)), level=t(f"map.level.{level}"),
              n=values.height, window=window_text) + " · " + t("map.click_hint"))
 
 unit = t(umap.METRIC_STYLES[metric].unit)

@@ -17,6 +17,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from ui.plotting import draw, finish, kept_figures, show
 from ui.tabs import url_tabs
 from warehouse import areas, opinion
@@ -29,7 +30,7 @@ SENTIMENT = {v: t(f"opinion.sentiment.{v}") for v in ("negative", "neutral", "po
 STAGE = {s: t(f"opinion.stage.{s}") for s in opinion.STATUS_FLOW + ("发现",)}
 start, end = f.period.start, f.period.end
 name = call(areas.names).get(f.area_code, f.area_code)
-st.title(f"{name} · {t('page.opinion')}")
+st.title(f"{md(name)} · {t('page.opinion')}")
 st.caption(t("opinion.caption"))
 banner()
 
@@ -80,7 +81,7 @@ else:
                                   & pl.col("is_open"))
     if record.height:  # where its handling stands (the register below has the full record)
         r = record.row(0, named=True)
-        st.info(t("opinion.warning_stage", id=r["opinion_case_id"], stage=STAGE.get(r["stage"], r["stage"]),
+        st.info(t("opinion.warning_stage", id=md(r["opinion_case_id"]), stage=STAGE.get(r["stage"], r["stage"]),
                   hours=fmt.num(r["waiting_hours"], 0), opened=fmt.moment(r["opened_at"])),
                 icon=":material/assignment:")
     places = call(opinion.warning_places, f.scope, warn["topic"], warn["area_code"], warn["started_at"])

@@ -16,6 +16,7 @@ from ui.download import buttons
 from ui.filters import _period_label, set_area, sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from warehouse import areas, changes, forecast, ranking
 from warehouse import indicators as wi
 from warehouse.pymap import joined_names
@@ -149,7 +150,7 @@ lang = f.lang
 sep = "、" if lang == "zh" else "; "
 st.html(f"<style>{CARD_CSS}</style>")
 area_name = call(areas.names).get(f.area_code, f.area_code)
-st.title(f"{area_name} · {t('page.overview')}")
+st.title(f"{md(area_name)} · {t('page.overview')}")
 st.caption(t("ov.period", period=_period_label(f.period), prev=_period_label(f.period.previous()),
              yoy=_period_label(f.period.year_ago())))
 banner()
@@ -191,7 +192,7 @@ with right:
     for m in moves.iter_rows(named=True):
         arrow = "▲" if m["change"] > 0 else "▼"
         colour = "green" if m["better"] else "red"
-        st.markdown(f":{colour}[**{arrow}**] {m['sentence_' + lang]}")
+        st.markdown(f":{colour}[**{arrow}**] {md(m['sentence_' + lang])}")
 
 if rk.height:
     table = rk.select(

@@ -11,12 +11,13 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from ui.plotting import show
 from warehouse import areas, petition, suppression
 
 f = sidebar()
 names = call(areas.names)
-st.title(f"{names.get(f.area_code, f.area_code)} · {t('page.petition')}")
+st.title(f"{md(names.get(f.area_code, f.area_code))} · {t('page.petition')}")
 banner()
 st.caption(t("pet.caption", period=fmt.period(f.period)))
 

@@ -11,6 +11,7 @@ from ui.download import buttons
 from ui.filters import set_area, sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from ui.plotting import localize
 from warehouse import areas, population, suppression
 from warehouse.pymap import mapped
@@ -47,7 +48,7 @@ def section(key: str) -> None:
 
 f = sidebar(show_period=False)
 name = call(areas.names).get(f.area_code, f.area_code)
-st.title(f"{name} · {t('page.population')}")
+st.title(f"{md(name)} · {t('page.population')}")
 st.caption(t("pop.caption"))
 banner()
 

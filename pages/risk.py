@@ -11,6 +11,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from ui.plotting import localize
 from ui.tabs import url_tabs
 from warehouse import areas, risk
@@ -23,7 +24,7 @@ PLOTLY = {"displaylogo": False}
 f = sidebar()
 lang = f.lang
 names = call(areas.names)
-st.title(f"{names.get(f.area_code, f.area_code)} · {t('page.risk')}")
+st.title(f"{md(names.get(f.area_code, f.area_code))} · {t('page.risk')}")
 banner()
 month = call(risk.month_for, f.period)
 if month is None:
@@ -138,7 +139,7 @@ with tabs[1]:
         if info and parts.height:
             change = "—" if info["change"] is None else f"{info['change']:+.2f}"
             main = risk.describe_main(info["main"], lang) or t("risk.words_none")
-            st.markdown(t("risk.words", grid=names.get(grid, grid), score=score(info["score"]),
+            st.markdown(t("risk.words", grid=md(names.get(grid, grid)), score=score(info["score"]),
                           level=level_name(info["level"]), rank=info["rank"], change=change, main=main))
             cfg = call(risk.config)
             parts = parts.sort("contribution", descending=True)

@@ -10,6 +10,7 @@ from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import t
+from ui.mdtext import md
 from ui.plotting import localize
 from warehouse import areas, ssra
 from warehouse.pymap import mapped
@@ -18,7 +19,7 @@ PLOTLY = {"displaylogo": False}
 
 f = sidebar()
 names = call(areas.names)
-st.title(f"{names.get(f.area_code, f.area_code)} · {t('page.ssra')}")
+st.title(f"{md(names.get(f.area_code, f.area_code))} · {t('page.ssra')}")
 banner()
 use_period = st.radio(t("ssra.range"), ("all", "period"), horizontal=True, key="ssra_range",
                       format_func=lambda k: t(f"ssra.range.{k}")) == "period"

@@ -19,6 +19,7 @@ import streamlit as st
 
 from ui import tables
 from ui.i18n import has, t
+from ui.mdtext import md
 from warehouse import accounts, audit, oidc
 from warehouse.scope import FULL, WALL, OutOfScope, Scope
 
@@ -148,7 +149,7 @@ def sidebar_user(v: Viewer) -> None:
             st.badge(t("auth.demo"), icon=":material/science:", color="orange")
             st.caption(t("auth.demo_help"))
             return
-        st.caption(t("auth.signed_in", name=v.name, role=t(f"auth.role.{v.role}")))
+        st.caption(t("auth.signed_in", name=md(v.name), role=t(f"auth.role.{v.role}")))
         if st.button(t("auth.logout"), key="auth_logout", icon=":material/logout:"):
             if v.sso:
                 from ui import auth_oidc

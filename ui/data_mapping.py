@@ -20,6 +20,7 @@ from etl.templates import LOAD_ORDER
 from etl.templates import fields as template_fields
 from ui import fmt, tables
 from ui.i18n import lang, t
+from ui.mdtext import md
 from warehouse import audit
 from warehouse.scope import Scope
 
@@ -45,7 +46,7 @@ def mapping_step(scope: Scope, who: str = "admin") -> None:
         try:
             raw = dry_run.read(path, kind)
         except (FileNotLoadable, ValueError, pl.exceptions.PolarsError) as e:
-            st.error(t("dm.unreadable", msg=str(e)))
+            st.error(t("dm.unreadable", msg=md(str(e))))
             return
         saved = dry_run.saved_profiles(kind)
         start = st.selectbox(t("dm.start_from"), [None, *saved], key=f"dm_profile_{kind}",
@@ -111,10 +112,10 @@ def _dry_run(raw, kind: str, mapping: dict[str, str | None]) -> None:
         return
     res = done[1]
     if res.missing:
-        st.error(t("dm.missing", names="、".join(res.missing)))
+        st.error(t("dm.missing", names=md("、".join(res.missing))))
         return
     if res.message:
-        st.error(res.message)
+        st.error(md(res.message))
         return
     st.markdown(t("dm.result", read=fmt.num(res.rows_read), ok=fmt.num(res.would_load), bad=fmt.num(res.quarantined)))
     if not res.quarantined:
@@ -134,9 +135,9 @@ def _save(raw, kind: str, mapping: dict[str, str | None]) -> None:
         try:
             path = dry_run.save_profile(raw, kind, mapping, name.strip())
         except ValueError as e:
-            st.error(t("dm.save_failed", msg=str(e)))
+            st.error(t("dm.save_failed", msg=md(str(e))))
         else:
-            st.success(t("dm.saved", name=name.strip(), path=str(path)))
+            st.success(t("dm.saved", name=md(name.strip()), path=md(str(path))))
 
 
 def _load(path: Path, kind: str, mapping: dict[str, str | None], who: str) -> None:
@@ -147,7 +148,7 @@ def _load(path: Path, kind: str, mapping: dict[str, str | None], who: str) -> No
     audit.record("load", who, "admin", what=f"{kind} {res.file}", rows=res.rows_read, outcome=res.outcome,
                  loaded=res.loaded, updated=res.updated, quarantined=res.quarantined_total, sha256=res.sha256)
     if res.outcome == "failed":
-        st.error(t("dm.load_failed", msg=res.message))
+        st.error(t("dm.load_failed", msg=md(res.message)))
         return
     st.success(t("dm.loaded", outcome=t(f"data.outcome.{res.outcome}"), read=fmt.num(res.rows_read),
                  loaded=fmt.num(res.loaded), updated=fmt.num(res.updated), bad=fmt.num(res.quarantined_total)))
