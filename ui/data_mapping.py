@@ -137,7 +137,7 @@ def _save(raw, kind: str, mapping: dict[str, str | None]) -> None:
         except ValueError as e:
             st.error(t("dm.save_failed", msg=md(str(e))))
         else:
-            st.success(t("dm.saved", name=md(name.strip()), path=md(str(path))))
+            st.success(t("dm.saved", name=name.strip(), path=str(path)))
 
 
 def _load(path: Path, kind: str, mapping: dict[str, str | None], who: str) -> None:
