@@ -89,6 +89,7 @@ def dry_run(raw: RawTable, kind: str, mapping: dict[str, str | None], warehouse=
     res = DryRun(rows_read=raw.frame.height)
     try:
         prof = profiles.pick(kind, raw.frame.columns, None, mapping, user_dir)
+        load.duplicate_headers(raw, prof)  # refused as the load refuses it (a ValueError)
         mapped = load.scrub_free_text(profiles.apply(prof, raw.frame))
     except profiles.MissingColumns as e:
         res.missing, res.message = e.missing, str(e)

@@ -170,7 +170,7 @@ def _load_file(file, kind, path, profile, sheet, now, progress, mapping=None, sa
             process = processes.load(process) if process else processes.default()
         prof = profiles.pick(kind, raw.frame.columns, profile, mapping, user_dir)
         res.profile = prof.name
-        _duplicate_headers(raw, prof)
+        duplicate_headers(raw, prof)
         mapped = scrub_free_text(profiles.apply(prof, raw.frame))
         if save_as:
             profiles.save(prof, raw.frame.columns, save_as, user_dir)
@@ -276,7 +276,7 @@ def _already_loaded(con, sha: str, kind: str) -> bool:
         params=[run_id, list(REFERENCE_REASONS)]).fetchall()[0][0]
 
 
-def _duplicate_headers(raw: RawTable, prof) -> None:
+def duplicate_headers(raw: RawTable, prof) -> None:
     """Two columns with the same header (after normalising): refused when the profile maps that
     header, since the file does not say which column is meant; else noted in the run's message."""
     cols = [c for c in raw.frame.columns if c != LINE]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 
 from etl.rules.kinds import KINDS
@@ -62,9 +63,12 @@ def run(args: argparse.Namespace) -> int:
                             process=getattr(args, "process", None))
         worst = max(worst, res.exit_code)
         changed = changed or bool(res.loaded or res.updated)
-        audit.record("load", audit.cli_user(), "admin", what=f"{args.kind} {res.file}", rows=res.rows_read,
-                     warehouse=args.db, outcome=res.outcome, loaded=res.loaded, updated=res.updated,
-                     quarantined=sum((res.quarantined or {}).values()), sha256=res.sha256)
+        try:
+            audit.record("load", audit.cli_user(), "admin", what=f"{args.kind} {res.file}", rows=res.rows_read,
+                         warehouse=args.db, outcome=res.outcome, loaded=res.loaded, updated=res.updated,
+                         quarantined=sum((res.quarantined or {}).values()), sha256=res.sha256)
+        except (sqlite3.Error, OSError) as e:  # e.g. the disk that just refused the load is full
+            print(f"warning: audit log not written: {e}", file=sys.stderr)
         if args.json:
             print(json.dumps({"file": res.file, "sha256": res.sha256, "rows_read": res.rows_read,
                               "loaded": res.loaded, "updated": res.updated,

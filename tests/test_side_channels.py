@@ -68,6 +68,17 @@ def test_density_times_residents_recovers_nothing_hidden(small_db):
     assert ratio.max() - ratio.min() < 1e-6 * ratio.max()
 
 
+@pytest.mark.slow
+def test_density_attack_recovers_nothing_at_county_scale(county_db):
+    """The scale of the review's 494-of-494 (python benchmarks/side_channels.py prints it all)."""
+    df = _density_attack(county_db)
+    assert df.height > 200
+    ratio = df["k_per_published"]
+    assert ratio.max() - ratio.min() < 1e-6 * ratio.max()
+    ind = datasets.get("indicators", AGG, path=county_db).filter(pl.col("suppressed"))
+    assert ind["rag"].null_count() == ind.height and ind["value"].null_count() == ind.height
+
+
 def test_suppressed_indicator_has_no_colour(small_db):
     df = datasets.get("indicators", AGG, path=small_db)
     sup = df.filter(pl.col("suppressed"))
