@@ -73,6 +73,9 @@ def main() -> None:
     print(f"density attack, scale from the smallest product: {exact_min} of {df.height} exact")
     print(f"density attack, scale from {shown.height} shown grids: {exact_shown} of {df.height} exact")
     print(f"blind guess of the commonest hidden count: {guess} of {df.height}")
+    from_page = df.filter(pl.col("published").round(0).cast(pl.Int64) == pl.col("special").cast(pl.Int64)).height
+    print(f"no attack, the population page's village remainder shared over its hidden grids, rounded: "
+          f"{from_page} of {df.height}")
     print(f"n·residents / published stand-in: {ratio.min():.6f} .. {ratio.max():.6f} "
           f"(one constant: the product carries nothing beyond the published figure)")
     ind = datasets.get("indicators", AGG, path=db)
