@@ -77,7 +77,7 @@ shown_level = level if all_grids else None
 values = call(geo.map_values, f.scope, f.area_code, start, end, level=shown_level)
 shapes = call(geo.polygons, f.scope, f.area_code, level=shown_level)
 frame = umap.frame_row(call(geo.outline, f.scope, parent))
-view = umap.view_for(shapes, fallback=call(wa.bounds, parent))
+view = umap.view_for(shapes, within=call(wa.bounds, parent))  # the whole parent, not only outlined children
 st.caption(t("map.showing", parent=md(names.get(parent, parent)), level=t(f"map.level.{level}"),
              n=values.height, window=window_text) + " · " + t("map.click_hint"))
 

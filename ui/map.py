@@ -192,9 +192,11 @@ def polygon_rows(shapes: pl.DataFrame, values: pl.DataFrame, metric: str, edges:
 
 
 def view_for(shapes: pl.DataFrame, width: int = 850, height: int = 620,
-             fallback: tuple[float, float, float, float] | None = None) -> pdk.ViewState:
-    """Centre and zoom that fit every outline (else the `fallback` bounds, e.g. the area's
-    from warehouse.areas.bounds); no place is assumed."""
+             fallback: tuple[float, float, float, float] | None = None,
+             within: tuple[float, float, float, float] | None = None) -> pdk.ViewState:
+    """Centre and zoom that fit every outline and the `within` bounds (the parent area's,
+    from warehouse.areas.bounds: a county where only some towns have outlines is still seen
+    whole), else the `fallback` bounds; no place is assumed."""
     xs, ys = [], []
     for g in shapes["geometry"].to_list() if "geometry" in shapes.columns else []:
         if not g:
@@ -205,6 +207,9 @@ def view_for(shapes: pl.DataFrame, width: int = 850, height: int = 620,
             for x, y in poly[0]:
                 xs.append(x)
                 ys.append(y)
+    if within is not None:
+        xs += [within[0], within[2]]
+        ys += [within[1], within[3]]
     box = (min(xs), min(ys), max(xs), max(ys)) if xs else fallback
     return fit_view(box, width, height)
 
