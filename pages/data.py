@@ -8,7 +8,7 @@ from alerts.state import history_frame as alert_history
 from ui import fmt, tables
 from ui.auth import audit_view, viewer
 from ui.cache import call
-from ui.data_mapping import mapping_step
+from ui.data_mapping import mapping_step, reason_guide
 from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
@@ -26,6 +26,7 @@ banner()
 
 with st.expander(t("start.title")):
     st.markdown(t("start.body"))
+    reason_guide()
     st.caption(t("start.templates"))
     cols = st.columns(4)
     for i, kind in enumerate(template_kinds(), start=1):

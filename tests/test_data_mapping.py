@@ -52,14 +52,14 @@ def test_upload_map_dry_run_save_and_load(county):
     step(at).file_uploader[0].set_value((ORDERS.name, ORDERS.read_bytes(), "text/csv")).run()
     assert not at.exception, at.exception
     # the first rows as read (GBK decoded), and each field pre-filled from the known headers
-    first = at.dataframe[0].value
+    first = step(at).dataframe[0].value
     assert first["工单编号"].tolist()[:2] == ["JH2403050001", "JH2403050002"] and len(first) == 5
     assert box(at, "*事件编号").value == "工单编号" and box(at, "所属街道").value == "所属街道"
     assert box(at, "满意度").value == "满意度" and box(at, "*来源渠道").value == "工单来源"
     # dry run: three rows, each with every reason; nothing written
     at.button(key="dm_check").click().run()
     assert "试导入：读入 10 行，可导入 7 行，将隔离 3 行。" in [m.value for m in at.markdown]
-    bad = at.dataframe[1].value
+    bad = step(at).dataframe[1].value
     assert bad["行号"].tolist() == [6, 8, 10]
     assert "多个区划" in bad["全部原因"].iloc[0] and "（reported_at）" in bad["全部原因"].iloc[1] \
         and bad["全部原因"].iloc[1].endswith("（village_name）")

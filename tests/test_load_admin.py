@@ -101,21 +101,23 @@ def test_page_shows_runs_quarantine_and_freshness(admin_db, monkeypatch, lang):
     if lang == "en":  # switch with the sidebar radio, as a user would
         at.radio(key="lang").set_value("en").run()
     assert not at.exception, at.exception
-    # freshness, runs, audit log (demo mode reads as an administrator), process map, quarantine summary, raw rows
-    assert len(at.dataframe) == 6
+    # the reasons guide (getting started), freshness, runs, audit log (demo mode reads as an administrator),
+    # process map, quarantine summary, raw rows
+    assert len(at.dataframe) == 7
+    assert "missing_value" in at.dataframe[0].value.iloc[:, 0].tolist()  # every quarantine reason explained
     heads = [s.value for s in at.subheader]
     assert (["数据新鲜度（按表）", "最近导入记录", "审计日志（只读）", "预警记录（已推送的预警）", "流程定义与活动映射",
              "隔离数据（按文件和原因）"]
             if lang == "zh" else
             ["Data freshness by table", "Recent load runs", "Audit log (read-only)", "Alert history (alerts sent)",
              "Process definitions and activity map", "Quarantined rows by file and reason"]) == heads
-    assert ("用户" if lang == "zh" else "User") in at.dataframe[2].value.columns  # audit headers in the page's language
-    stages = at.dataframe[3].value.iloc[:, 2].tolist()   # the demo flow's map, in the reader's language
+    assert ("用户" if lang == "zh" else "User") in at.dataframe[3].value.columns  # audit headers in the page's language
+    stages = at.dataframe[4].value.iloc[:, 2].tolist()   # the demo flow's map, in the reader's language
     assert ("评价归档" if lang == "zh" else "Closed") in stages
     labels = [b.label for b in at.get("download_button")]
     assert ("下载 Excel" if lang == "zh" else "Download Excel") in labels
     assert len(at.selectbox(key="data_pick").options) == 2  # one entry per file and reason
-    raw = at.dataframe[5].value
+    raw = at.dataframe[6].value
     assert "行号" in raw.columns or "Line" in raw.columns
 
 

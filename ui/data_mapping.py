@@ -59,6 +59,15 @@ def mapping_step(scope: Scope, who: str = "admin") -> None:
         _load(path, kind, mapping, who)
 
 
+def reason_guide() -> None:
+    """What each quarantine reason means (etl/rules/reasons.py), for the getting-started text."""
+    from etl.rules.reasons import REASONS
+
+    st.caption(t("start.reasons"))
+    tables.show(pl.DataFrame({t("start.col.reason_key"): list(REASONS), t("start.col.meaning"): list(REASONS.values())}),
+                hide_index=True)
+
+
 def _stash(name: str, data: bytes) -> Path:
     """The upload as a file under its own name (the loader reads paths; runs record the name)
     in a private directory for this session; a new upload replaces the old one."""
