@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from ui import fmt, tables
+from ui import dispute_view, fmt, tables
 from ui.cache import call
 from ui.download import buttons
 from ui.filters import sidebar
@@ -307,6 +307,7 @@ with tab["rates"]:
                      hide_index=True, placeholder="—", width="stretch",
                      column_config={t("cl.col.local_share"): st.column_config.NumberColumn(format="percent")})
         buttons(res, "resolution_level", key="resolution")
+        dispute_view.show(f.scope, f.area_code, f.period.start, f.period.end)
         st.subheader(t("cl.rework.title"))
         rw = call(cl.rework, f.scope, **sel_ch)
         tables.show(rename(rw.with_columns(pl.col("case_type").fill_null(total_label))), hide_index=True, placeholder="—",

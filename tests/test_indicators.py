@@ -64,11 +64,13 @@ def _person(key, town, **flags):
     return {"person_key": key, "sex": "M", "birth_month": date(1980, 1, 1), "residence_type": "户籍",
             "household_key": key, "area_code": GRID[town], "is_corrections": False, "is_released": False,
             "is_mental": False, "is_drug": False, "is_youth": False, "lives_alone": False, "is_dibao": False,
-            "is_disabled": False, "is_left_behind": False, "is_placed": None, "reoffended": None} | flags
+            "is_disabled": False, "is_left_behind": False, "is_placed": None, "reoffended": None,
+            "is_linked": None, "is_helped": None} | flags
 
 
 PERSONS = (
-    [_person(f"a{i}", A, is_released=True, is_placed=i < 5, reoffended=i == 0) for i in range(6)]
+    [_person(f"a{i}", A, is_released=True, is_placed=i < 5, reoffended=i == 0, is_linked=True, is_helped=i > 0)
+     for i in range(6)]
     + [_person(f"a{i}", A) for i in range(6, 8)]
     + [_person(f"a{i}", A, residence_type="流动") for i in range(8, 12)]
     + [_person(f"b{i}", B, is_corrections=True, reoffended=False) for i in range(5)]
@@ -83,12 +85,22 @@ STAFF = [
     {"area_code": GRID[A], "role": "grid_volunteer", "staff_count": 2},  # 1+2 met
     {"area_code": GRID[B], "role": "grid_worker", "staff_count": 1},
     {"area_code": GRID[B], "role": "grid_volunteer", "staff_count": 1},  # 1+1: not met; C has no staff rows
+    # village posts: A's village has all five, B's no social worker; C's reported none (left out)
+    *[{"area_code": A + "001", "role": r, "staff_count": 1}
+      for r in ("political_officer", "community_police", "mediator", "security_guard", "social_worker")],
+    *[{"area_code": B + "001", "role": r, "staff_count": 1}
+      for r in ("political_officer", "community_police", "mediator", "security_guard")],
+    {"area_code": B + "001", "role": "social_worker", "staff_count": 0},
+    # town centres: 12 and 11 meet "11 or more", 10 does not
+    {"area_code": A, "role": "centre_staff", "staff_count": 12}, {"area_code": B, "role": "centre_staff", "staff_count": 11},
+    {"area_code": C, "role": "centre_staff", "staff_count": 10},
 ]
 Q3, Q2 = date(2026, 7, 1), date(2026, 4, 1)
-SURVEYS = [
-    (Q3, A, "安全", "满意"), (Q3, A, "基本安全", "不满意"), (Q3, A, "基本安全", "基本满意"), (Q3, A, "不安全", None),
-    (Q3, B, "安全", "满意"), (Q3, B, "安全", "满意"),
-    (Q2, A, "不安全", "不满意"),  # an older quarter: not the latest survey for October
+SURVEYS = [  # quarter, town, 安全感, 网格员满意, 治安满意度, 知晓, 参与
+    (Q3, A, "安全", "满意", "满意", True, False), (Q3, A, "基本安全", "不满意", "不满意", False, False),
+    (Q3, A, "基本安全", "基本满意", "基本满意", True, True), (Q3, A, "不安全", None, None, True, None),
+    (Q3, B, "安全", "满意", "满意", True, True), (Q3, B, "安全", "满意", "满意", None, False),
+    (Q2, A, "不安全", "不满意", "满意", True, True),  # an older quarter: not the latest survey for October
 ]
 SSRA = [  # window for October: submitted in [2025-11-01, 2026-11-01)
     ("S1", A + "001", date(2026, 3, 1), True), ("S2", A + "001", date(2026, 8, 1), False),
@@ -115,7 +127,8 @@ def wh(tmp_path_factory):
     insert(path, "grid_staff", [s | {"as_of": date(2026, 11, 1)} for s in STAFF], rebuild_marts=False)
     insert(path, "survey_response", [
         {"response_id": f"R{i}", "survey_period": q, "area_code": GRID[t], "sense_of_security": s,
-         "grid_satisfaction": g} for i, (q, t, s, g) in enumerate(SURVEYS)], rebuild_marts=False)
+         "grid_satisfaction": g, "security_satisfaction": ss, "aware": aw, "participated": pa}
+        for i, (q, t, s, g, ss, aw, pa) in enumerate(SURVEYS)], rebuild_marts=False)
     insert(path, "ssra", [{"ssra_id": i, "project_name": i, "project_type": "重大项目", "area_code": a,
                            "submitted_at": d, "assessed": ok} for i, a, d, ok in SSRA],
            rebuild_marts=False)  # the catalogue reads base tables only
@@ -140,7 +153,14 @@ COUNTY_OCT = {
     "hotline_solved": 3 / 4,             # 12345 closed in Oct: A1, A2 (no), A7, B1
     "hotline_satisfied": 3 / 4,          # the same four: 满意, 不满意, 基本满意, 满意
     "overdue_rate": 3 / 7,               # reported in Oct: 7; overdue A2, A4, A5 (open)
-    "released_placed": 5 / 6,
+    "released_placed": None,             # 5 of 6: the complement (1 not placed) is a cell under 5
+    "released_linked": 1.0,              # 6 of 6 (a complement of 0 is shown)
+    "released_helped": None,             # 5 of 6: suppressed like 安置
+    "village_staffing": 1 / 2,           # A's village has all five posts, B's lacks a social worker; C reported none
+    "centre_staffing": 2 / 3,            # A 12, B 11 meet "11 or more"; C 10 does not
+    "security_satisfaction": 4 / 5,      # Q3: A 满意, 不满意, 基本满意 (one blank) + B 满意 ×2
+    "awareness": 4 / 5,                  # Q3: A 3 of 4 + B 1 of 1 answered
+    "participation": 2 / 5,              # Q3: A 1 of 3 answered + B 1 of 2
     "released_reoffend": None,           # 1 of 6: a cell under 5 → suppressed
     "corrections_reoffend": 0.0,         # 0 of 5
     "patrol_per_10k": 1 / 20 * 10_000,   # 1 patrol, 20 residents
@@ -153,10 +173,10 @@ COUNTY_OCT = {
     "petitions_beijing_irregular": 1.0,  # P1
     "petition_repeat_share": 1 / 3,      # P2 of P1, P2, P3
 }
-TOWN_A_OCT = {"overdue_rate": 3 / 5, "hotline_response": 1 / 2, "hotline_solved": 2 / 3,
+TOWN_A_OCT = {"village_staffing": 1.0, "centre_staffing": 1.0, "participation": 1 / 3, "overdue_rate": 3 / 5, "hotline_response": 1 / 2, "hotline_solved": 2 / 3,
               "security": 3 / 4, "ssra_coverage": 1 / 2, "collective_incidents": 1.0,
               "volunteer_share": 1 / 12, "warden_coverage": 1 / 4 * 400, "grid_staffing": 1.0}
-TOWN_B_OCT = {"overdue_rate": 0.0, "security": 1.0, "ssra_coverage": 1.0, "collective_incidents": 0.0,
+TOWN_B_OCT = {"village_staffing": 0.0, "centre_staffing": 1.0, "overdue_rate": 0.0, "security": 1.0, "ssra_coverage": 1.0, "collective_incidents": 0.0,
               "patrol_per_10k": 0.0, "warden_coverage": 0.0, "corrections_reoffend": 0.0,
               "disputes_local": 1.0, "grid_staffing": 0.0}
 

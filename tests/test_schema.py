@@ -1,6 +1,7 @@
 """Schema contract: the table and column names other parts and outside checks rely on."""
 
 import duckdb
+import pytest
 
 from warehouse import schema
 
@@ -136,3 +137,35 @@ def test_a_cli_command_upgrades_an_older_warehouse_first(small_db, tmp_path, cap
                  "--lang", "raw"]) == 0
     assert "发现上报" in capsys.readouterr().out
     assert not schema.needs_upgrade(old)
+
+
+def test_v5_gains_the_v6_registers_in_place(tmp_path):
+    """v5 → v6: new columns on person, survey_response and cases, filled NULL for old rows; the
+    grid_staff role CHECK widened for village and town-centre staffing; rows and keys kept."""
+    path = tmp_path / "v5.duckdb"
+    con = duckdb.connect(str(path))
+    schema.create(con)
+    for table, cols in (("person", ("is_linked", "is_helped")), ("cases", ("sweep_type", "mediation_kind")),
+                        ("survey_response", ("security_satisfaction", "aware", "participated"))):
+        for c in cols:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {c}")
+    old_staff = schema.table_statements()["grid_staff"].replace(
+        ",\n                                                  'political_officer', 'community_police', "
+        "'security_guard',\n                                                  'social_worker', 'centre_staff'", "")
+    assert "political_officer" not in old_staff
+    con.execute(f"DROP TABLE grid_staff; {old_staff}")
+    con.execute("INSERT INTO grid_staff VALUES ('320813001001', 'mediator', 2, '2026-11-01')")
+    con.execute("INSERT INTO cases (case_id, case_type, category, source_channel, area_code, reported_at, "
+                "deadline_at, status) VALUES ('E1', '邻里纠纷', '矛盾纠纷', '12345', '320813001001001', "
+                "'2026-10-01', '2026-10-05', 'reported')")
+    con.execute("DELETE FROM schema_version; INSERT INTO schema_version VALUES (5, now())")
+    con.close()
+    assert set(schema.upgrade(path)) == {"person", "cases", "survey_response", "grid_staff"}
+    con = duckdb.connect(str(path))
+    assert con.sql("SELECT case_id, sweep_type, mediation_kind FROM cases").fetchall() == [("E1", None, None)]
+    con.execute("INSERT INTO grid_staff VALUES ('320813001001', 'political_officer', 1, '2026-11-01')")
+    assert con.sql("SELECT count(*) FROM grid_staff").fetchall() == [(2,)]
+    with pytest.raises(duckdb.ConstraintException):  # the key is kept
+        con.execute("INSERT INTO grid_staff VALUES ('320813001001', 'mediator', 3, '2026-11-01')")
+    con.close()
+    assert schema.upgrade(path) == []

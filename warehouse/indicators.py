@@ -280,8 +280,10 @@ def _finish(df: pl.DataFrame, cat: dict[str, Indicator], periods: dict[str, Peri
         if value is not None and ind.per_year:
             p = periods[r["period"]]
             value *= 365.25 / (p.end - p.start).days
+        # the complement is a cell too: 77 of 78 衔接 publishes "1 not handed over"
+        rest = den - num if ind.unit != "count" and num is not None and den is not None else None
         suppressed = suppress and ind.sensitive and any(x is not None and 0 < x < definitions.SUPPRESS_BELOW
-                                           for x in (num, den))
+                                                        for x in (num, den, rest))
         rows.append(r | {"numerator": None if suppressed else num,
                          "denominator": None if suppressed else den,
                          "value": None if suppressed else value, "suppressed": suppressed,

@@ -14,7 +14,10 @@ import duckdb
 # 4: petition and key_petitioner (the 信访 register)
 # 5: case_event keeps the county's own activity names (activity, process, attributes; step is
 #    the mapped stage, NULL when unmapped, side events widened); process_stage
-SCHEMA_VERSION = 5
+# 6: the registers the seeds' targets need: person.is_linked / is_helped (刑释解教 衔接管控,
+#    帮教), grid_staff roles for village and town-centre staffing, survey items (治安满意度,
+#    知晓, 参与), cases.sweep_type / mediation_kind (矛盾纠纷排查 and 调解)
+SCHEMA_VERSION = 6
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 TABLES = (
@@ -52,7 +55,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     added = [name for name in table_statements() if name not in have]
     for name in added:
         con.execute(table_statements()[name])
-    added += [t for t, order in UNKEYED.items() if t not in added and _rebuild(con, t, ", ".join(order))]
+    added += [t for t, order in UNKEYED.items() if t not in added and _rebuild(con, t, ", ".join(order), unkey=True)]
+    added += [t for t, order in KEYED_REBUILT.items() if t not in added and _rebuild(con, t, order)]
     if (current_version(con) or 0) < SCHEMA_VERSION:
         con.execute("INSERT INTO schema_version VALUES (?, ?)", [SCHEMA_VERSION, datetime.now()])
     return added
@@ -63,10 +67,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
 UNKEYED = {"person": ("area_code",), "case_event": ("case_id", "seq")}
 
 
-# v5: columns an older table lacks, with the value its rows get (SQL over the old row)
+# v5, v6: columns an older table lacks, with the value its rows get (SQL over the old row)
 NEW_COLUMNS = {"case_event": {"activity": lambda: _process().default_activity_sql("step"),
                               "process": lambda: f"'{_process().default().name}'",
-                              "attributes": lambda: "NULL"}}
+                              "attributes": lambda: "NULL"},
+               "person": {"is_linked": lambda: "NULL", "is_helped": lambda: "NULL"},
+               "survey_response": {"security_satisfaction": lambda: "NULL", "aware": lambda: "NULL",
+                                   "participated": lambda: "NULL"},
+               "cases": {"sweep_type": lambda: "NULL", "mediation_kind": lambda: "NULL"}}
+# v6: keyed tables rebuilt (keys kept) when they lack a NEW_COLUMNS column or their CHECK lacks
+# a value added since (WIDENED_CHECKS: a value only the new CHECK names); DuckDB can neither add
+# a column with a CHECK nor alter a CHECK in place. Order: the key.
+KEYED_REBUILT = {"cases": "case_id", "survey_response": "response_id", "grid_staff": "area_code, role"}
+WIDENED_CHECKS = {"grid_staff": "political_officer"}
 
 
 def _process():
@@ -75,15 +88,19 @@ def _process():
     return process
 
 
-def _rebuild(con: duckdb.DuckDBPyConnection, table: str, order: str) -> bool:
-    """Copy `table` into its current definition when it still has its v2 key (DuckDB cannot
-    drop a key in place) or lacks columns added since (NEW_COLUMNS: filled for old rows; a
-    CHECK widened with them). True when it was rebuilt."""
-    keyed = con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = ? "
-                    "AND constraint_type = 'PRIMARY KEY'", params=[table]).fetchall()[0][0]
+def _rebuild(con: duckdb.DuckDBPyConnection, table: str, order: str, unkey: bool = False) -> bool:
+    """Copy `table` into its current definition when it lacks columns added since
+    (NEW_COLUMNS: filled for old rows), a CHECK value added since (WIDENED_CHECKS) or, with
+    unkey, still has its v2 key (DuckDB cannot drop a key in place). True when it was rebuilt."""
+    keyed = unkey and con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = ? "
+                              "AND constraint_type = 'PRIMARY KEY'", params=[table]).fetchall()[0][0]
     have = [r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()]
     fill = {c: f() for c, f in NEW_COLUMNS.get(table, {}).items() if c not in have}
-    if not keyed and not fill:
+    marker = WIDENED_CHECKS.get(table)
+    narrow = marker is not None and not any(
+        marker in e for (e,) in con.sql("SELECT expression FROM duckdb_constraints() WHERE table_name = ? "
+                                        "AND constraint_type = 'CHECK'", params=[table]).fetchall())
+    if not keyed and not fill and not narrow:
         return False
     con.execute(f"ALTER TABLE {table} RENAME TO {table}_old")
     con.execute(table_statements()[table])

@@ -26,8 +26,12 @@ CREATE TABLE area (
 -- patrol staff, volunteer patrollers, floating-population wardens and mediators at town level.
 CREATE TABLE grid_staff (
     area_code    VARCHAR NOT NULL,
+    -- village staffing (seeds 000/003: 1 综治专干, 1 社区民警, mediators, 保安, a social worker per
+    -- village) and town centres (centre_staff: ≥ 11 per 综治中心) from v6
     role         VARCHAR NOT NULL CHECK (role IN ('grid_worker', 'grid_volunteer', 'patrol',
-                                                  'patrol_volunteer', 'floating_warden', 'mediator')),
+                                                  'patrol_volunteer', 'floating_warden', 'mediator',
+                                                  'political_officer', 'community_police', 'security_guard',
+                                                  'social_worker', 'centre_staff')),
     staff_count  INTEGER NOT NULL CHECK (staff_count >= 0),
     as_of        DATE NOT NULL,
     PRIMARY KEY (area_code, role)
@@ -61,7 +65,11 @@ CREATE TABLE person (
     -- follow-up outcomes for special groups (targets in the indicator catalogue)
     is_placed         BOOLEAN,               -- 刑释解教: 安置就业
     reoffended        BOOLEAN,               -- 刑释解教/社区矫正: 重新犯罪/又犯罪 in the last 12 months
-    updated_at        TIMESTAMP
+    updated_at        TIMESTAMP,
+    -- 刑释解教 (v6): 衔接管控 (handed over on release and under control); 帮教 (a help-and-education
+    -- group in place)
+    is_linked         BOOLEAN,
+    is_helped         BOOLEAN
 );
 
 -- Case-type catalogue with the 限时办结 deadline per type.
@@ -103,7 +111,10 @@ CREATE TABLE cases (
     citizen_resolved  BOOLEAN,               -- the citizen says the problem was solved (解决率)
     is_collective     BOOLEAN NOT NULL DEFAULT FALSE,   -- 群体性事件
     petition_status   VARCHAR,               -- 信访 outcome (三级终结, 息诉罢访, 已化解, …)
-    updated_at        TIMESTAMP
+    updated_at        TIMESTAMP,
+    -- 矛盾纠纷 (v6): how it was found (seed 003: 日常 / 集中 / 重点 / 专项排查) and mediated (seed 001: 三调)
+    sweep_type        VARCHAR CHECK (sweep_type IN ('日常排查', '集中排查', '重点排查', '专项排查')),
+    mediation_kind    VARCHAR CHECK (mediation_kind IN ('人民调解', '行政调解', '司法调解'))
 );
 
 -- The event log behind cases: one row per step taken, returns and escalations included.
@@ -207,7 +218,13 @@ CREATE TABLE survey_response (
     survey_period      DATE NOT NULL,        -- first day of the quarter surveyed
     area_code          VARCHAR NOT NULL,     -- grid
     sense_of_security  VARCHAR CHECK (sense_of_security IN ('安全', '基本安全', '不太安全', '不安全')),
-    grid_satisfaction  VARCHAR CHECK (grid_satisfaction IN ('满意', '基本满意', '不满意'))
+    grid_satisfaction  VARCHAR CHECK (grid_satisfaction IN ('满意', '基本满意', '不满意')),
+    -- v6 survey items (seeds 001/000: 知晓度、参与度、满意度)
+    -- 治安满意度; 知晓: knows the 平安建设 / 综治 work and how to reach it; 参与: took part in
+    -- 群防群治 / 平安创建 in the past year
+    security_satisfaction VARCHAR CHECK (security_satisfaction IN ('满意', '基本满意', '不满意')),
+    aware              BOOLEAN,
+    participated       BOOLEAN
 );
 
 -- 信访 register: one row per petition item (信访事项) as the 信访 system records it. A petition

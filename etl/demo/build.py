@@ -26,6 +26,7 @@ from etl.demo.opinion import build_opinion_cases, build_posts, demo_landmarks
 from etl.demo.petitions import build_petitions
 from etl.demo.population import build_persons, build_staff
 from etl.demo.registers import build_ssra, build_surveys
+from etl.demo.seed_registers import add_seed_registers
 from etl.identity import check_warehouse_key, hash_key
 from etl.opinion.enrich import enrich_posts
 from etl.opinion.gazetteer import build_gazetteer
@@ -74,11 +75,14 @@ def generate_county(cfg: dict, seed: int, now: datetime, key: bytes, county_code
     surveys = build_surveys(areas, persons, cfg, now, rng)
     # own random stream, like the opinion records: every other table's draws stay as they were
     petition, key_pet = build_petitions(cases, persons, cfg, now, np.random.default_rng([seed, int(county_code), 3]))
+    tables = {"area": areas, "grid_staff": staff, "person": persons,
+              "case_type": case_type, "cases": cases, "case_event": events,
+              "opinion_post": posts, "opinion_case": opinion_cases, "ssra": ssra, "survey_response": surveys,
+              "petition": petition, "key_petitioner": key_pet}
+    # own random stream as well: the registers of v6 leave every other draw unchanged
+    add_seed_registers(tables, cfg, np.random.default_rng([seed, int(county_code), 4]))
     step()
-    return DemoCounty({"area": areas, "grid_staff": staff, "person": persons,
-                       "case_type": case_type, "cases": cases, "case_event": events,
-                       "opinion_post": posts, "opinion_case": opinion_cases, "ssra": ssra, "survey_response": surveys,
-                       "petition": petition, "key_petitioner": key_pet}, ids)
+    return DemoCounty(tables, ids)
 
 
 def scaled_config(scale: str) -> dict:

@@ -31,7 +31,10 @@ LEVELS = _syn(county=["县", "区", "县区", "区县", "县级"], town=["镇", 
               village=["村", "社区", "村居", "村社区", "村（社区）"], grid=["网格"])
 ROLES = _syn(grid_worker=["网格员", "专职网格员"], grid_volunteer=["网格志愿者", "兼职网格员", "网格协管员"],
              patrol=["巡防队员", "专职巡防队员"], patrol_volunteer=["志愿巡防队员", "群防群治力量", "巡防志愿者"],
-             floating_warden=["流动人口协管员", "流管员"], mediator=["调解员", "人民调解员"])
+             floating_warden=["流动人口协管员", "流管员"], mediator=["调解员", "人民调解员"],
+             political_officer=["综治专干", "专职综治干部"], community_police=["社区民警", "驻村民警", "警务助理"],
+             security_guard=["保安", "保安员"], social_worker=["社工", "社会工作者"],
+             centre_staff=["综治中心工作人员", "中心工作人员"])
 SEX = _syn(M=["男", "男性", "1"], F=["女", "女性", "2"])
 RESIDENCE = _syn(**{"户籍": ["户籍人口", "常住户籍"], "流动": ["流动人口", "外来人口"], "境外": ["境外人员", "外籍"]})
 CHANNELS = _syn(**VALUES["channels"])
@@ -42,6 +45,8 @@ STEPS = _syn(report=["上报", "发现上报", "登记"], accept=["受理", "统
              handle=["处置", "处置反馈", "办理"], verify=["核查", "任务核查"], close=["办结", "评价归档", "归档", "结案"],
              **{"return": ["退回", "退回重办", "重办"]}, escalate=["上报上级", "提级", "升级", "提请上级"])
 SENTIMENT = _syn(positive=["正面", "积极", "正向"], neutral=["中性", "中立"], negative=["负面", "消极", "负向"])
+SWEEP = _syn(**{"日常排查": ["日常"], "集中排查": ["集中"], "重点排查": ["重点"], "专项排查": ["专项"]})
+MEDIATION = _syn(**{"人民调解": ["人民"], "行政调解": ["行政"], "司法调解": ["司法"]})
 SECURITY = _syn(**{"安全": ["很安全", "非常安全"], "基本安全": ["比较安全"], "不太安全": [], "不安全": ["很不安全"]})
 RISK = _syn(**{"高": ["高风险"], "中": ["中风险", "较大风险"], "低": ["低风险"]})
 DECISION = _syn(**{"实施": ["准予实施"], "暂缓": ["暂缓实施"], "不实施": ["不予实施"]})
@@ -99,7 +104,8 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
         F("id_number", "id", True), F("name"), F("phone"), F("sex", "enum", values=SEX),
         F("birth_month", "date"), F("residence_type", "enum", True, values=RESIDENCE),
         F("household_key"), F("area_code", "area", True, levels=(GRID,)), F("moved_in", "date", past=True),
-        *[F(c, "bool") for c in FLAGS], F("is_placed", "bool"), F("reoffended", "bool"), *NAMES),
+        *[F(c, "bool") for c in FLAGS], F("is_placed", "bool"), F("reoffended", "bool"),
+        F("is_linked", "bool"), F("is_helped", "bool"), *NAMES),
         file_key=("id_number",)),
     KindSpec("cases", "cases", "cases", ("case_id",), (
         F("case_id", required=True), F("case_type", required=True), F("category"),
@@ -112,7 +118,8 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
         F("responsible_unit"), F("resolved_level", "enum", values=RESOLVED_LEVEL),
         F("returned_count", "int", min=0), F("escalated", "bool"),
         F("satisfaction", "enum", values=SATISFACTION), F("citizen_resolved", "bool"),
-        F("is_collective", "bool"), F("petition_status")),
+        F("is_collective", "bool"), F("petition_status"), F("sweep_type", "enum", values=SWEEP),
+        F("mediation_kind", "enum", values=MEDIATION)),
         file_key=("case_id",), step_order=CASE_STEPS),
     KindSpec("case_events", "case_event", "cases", ("case_id", "seq"), (
         F("case_id", required=True), F("seq", "int", min=1), F("step", "enum", True, values=STEPS),
@@ -142,6 +149,8 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
     KindSpec("surveys", "survey_response", "surveys", ("response_id",), (
         F("response_id", required=True), F("survey_period", "quarter", True, past=True),
         F("area_code", "area", True, levels=(GRID,)), F("sense_of_security", "enum", values=SECURITY),
-        F("grid_satisfaction", "enum", values=SATISFACTION), *NAMES),
+        F("grid_satisfaction", "enum", values=SATISFACTION),
+        F("security_satisfaction", "enum", values=SATISFACTION), F("aware", "bool"), F("participated", "bool"),
+        *NAMES),
         file_key=("response_id",)),
 ]}

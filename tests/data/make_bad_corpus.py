@@ -150,7 +150,7 @@ def corpus() -> list[dict]:
     add("staff_title_row.xlsx", "grid_staff",
         xlsx([["网格编码", "岗位", "人数", "统计日期"], [G1, "网格员", 1, "2025-06-30"], [G1, "网格志愿者", 2, "2025-06-30"]],
              title="洪泽区网格力量配备统计表"), 0, 2, 2, what="two title rows above the header")
-    add("staff_bad_role.csv", "grid_staff", f"网格编码,岗位,人数,统计日期\n{G1},网格员,1,2025-06-30\n{G1},保安,3,2025-06-30\n",
+    add("staff_bad_role.csv", "grid_staff", f"网格编码,岗位,人数,统计日期\n{G1},网格员,1,2025-06-30\n{G1},厨师,3,2025-06-30\n",
         1, 2, 1, {"bad_value": 1}, what="role not in the allowed list")
     add("not_a_workbook.xlsx", "grid_staff", b"PK\x03\x04 this is not really a zip", 2, what="corrupt XLSX")
     add("surveys_tab.tsv", "surveys", "问卷编号\t调查季度\t网格编码\t安全感\t网格服务满意度\n"
