@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import polars as pl
@@ -85,16 +86,25 @@ def _codes(df: pl.DataFrame) -> list[str]:
     return out
 
 
-SLOW = {"risk_sensitivity"}  # 300 Monte Carlo runs: covered by tests/test_risk.py
+@pytest.fixture
+def few_monte_carlo_runs(monkeypatch):
+    """risk_sensitivity with 10 runs instead of 300 (its scope filter is what is checked here;
+    tests/test_risk.py checks the runs), its month cache emptied before and after."""
+    from warehouse import risk
+
+    monkeypatch.setitem(risk.config()["sensitivity"], "runs", 10)
+    risk._sensitivity_of_month.cache_clear()
+    yield
+    risk._sensitivity_of_month.cache_clear()
 
 
-def test_every_dataset_as_a_town_holds_no_row_of_another_town(small_db, towns):
+def test_every_dataset_as_a_town_holds_no_row_of_another_town(small_db, towns, few_monte_carlo_runs):
     own, other = towns
     town = for_role("town", [own], "t-own")
     grid = areas.areas(town, level="grid", path=small_db)["code"][0]
     checked, refused = 0, []
     for name, ds in datasets.all_datasets().items():
-        if ds.admin_only or name in SLOW:
+        if ds.admin_only:
             continue
         try:
             df = datasets.get(name, town, area=grid if name == "grid_profile" else None, **OCT, path=small_db)
@@ -106,7 +116,8 @@ def test_every_dataset_as_a_town_holds_no_row_of_another_town(small_db, towns):
         checked += 1
         with pytest.raises(OutOfScope):  # --area of another town: refused
             datasets.get(name, town, area=other, **OCT, path=small_db)
-    assert checked >= 20 and refused == ["quarantine", "town_ranking"]  # the ranking: county-wide
+    every = [n for n, ds in datasets.all_datasets().items() if not ds.admin_only]
+    assert checked == len(every) - 2 >= 20 and refused == ["quarantine", "town_ranking"]  # the ranking: county-wide
 
 
 def test_person_level_and_admin_datasets_are_refused_where_they_must_be(small_db, towns):
@@ -130,6 +141,24 @@ def test_a_case_of_another_town_is_refused(small_db, towns):
     mine = cl.case_list(town, None, **OCT, limit=5, path=small_db)
     assert mine.height and mine["area_code"].str.starts_with(own).all()
     assert cl.case_detail(town, mine["case_id"][0], path=small_db)["case_id"] == mine["case_id"][0]
+
+
+def test_a_towns_own_report_holds_no_other_town(small_db, towns):
+    """The monthly report as a town account, read back from the DOCX (paragraphs and tables):
+    its own town's name is there, no other town's name or code is."""
+    import io
+
+    from docx import Document
+
+    own, _ = towns
+    names = areas.names(small_db)
+    others = {c: n for c, n in names.items() if len(c) == 9 and c != own}
+    doc = Document(io.BytesIO(report.generate(for_role("town", [own]), own, "2026-10", "docx", path=small_db)))
+    text = "\n".join([p.text for p in doc.paragraphs]
+                     + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+    assert names[own] in text
+    assert not [n for n in others.values() if n in text]
+    assert not [c for c in re.findall(r"\d{9,}", text) if c[:9] in others]
 
 
 def test_the_report_is_refused_outside_the_scope(small_db, towns):

@@ -71,8 +71,7 @@ def gate(view: str | None) -> Viewer:
         acc = accounts.wall_account(token)
         if acc is None:
             _audit("login_failed", "?", None, what="wall token")
-            st.error(t("auth.wall_token_bad"))
-            st.stop()
+            only_this(lambda: st.error(t("auth.wall_token_bad")))
         v = Viewer(acc.name, acc.role, acc.scope, kiosk=True)
         if st.session_state.get(_VIEWER) != v:
             _audit("login", v.name, v.role, what="wall token")
@@ -90,18 +89,25 @@ def gate(view: str | None) -> Viewer:
     if acc is None or acc.role == "wall":
         had = st.session_state.pop(_VIEWER, None) is not None
         st.session_state.pop(_SID, None)
-        # the login form under every page's URL (hidden navigation; no page file runs), so a
-        # deep link opens its page once logged in
-        from ui.nav import DEFAULT_PAGE, PAGES
-
-        login = [st.Page(lambda: _login_form(expired=had), title=t("auth.login"), url_path=p.key,
-                         default=p.key == DEFAULT_PAGE) for p in PAGES]
-        st.navigation(login, position="hidden").run()
-        st.stop()
+        only_this(lambda: _login_form(expired=had))
     v = Viewer(acc.name, acc.role, acc.scope)
     st.session_state[_SID] = sid
     st.session_state[_VIEWER] = v
     return v
+
+
+def only_this(draw) -> None:
+    """Draw `draw` (the login form, a refusal) under every page's URL and stop the run: no page
+    file runs, and every run still calls st.navigation (a run without it drops Streamlit back to
+    its pages/ folder mode, where the next deep link finds no page). A deep link opens its page
+    once logged in."""
+    from ui.nav import PAGES
+
+    # the default page is served at / only: a page of its own, so /home is a page like the others
+    pages = [st.Page(draw, title=t("auth.login"), url_path="root", default=True)]
+    pages += [st.Page(draw, title=t("auth.login"), url_path=p.key) for p in PAGES]
+    st.navigation(pages, position="hidden").run()
+    st.stop()
 
 
 def _login_form(expired: bool = False) -> None:

@@ -31,14 +31,16 @@ def _first_time(claims: dict) -> bool:
 
 def identity():
     """The logged-in person's Identity; else draw the login page or a refusal and stop."""
+    from ui.auth import only_this
+
     try:
         cfg = oidc.load()
         logged_in = bool(st.user.is_logged_in)
     except Exception as e:  # noqa: BLE001 - a broken claim map or missing [auth]: let nobody in
-        st.error(t("oidc.misconfigured", error=str(e)))
-        st.stop()
+        message = t("oidc.misconfigured", error=str(e))
+        only_this(lambda: st.error(message))
     if not logged_in:
-        _login_page(cfg.get("provider") or None)
+        only_this(lambda: _login_page(cfg.get("provider") or None))
     claims = st.user.to_dict()
     try:
         ident = oidc.identify(claims, cfg=cfg)
@@ -47,11 +49,7 @@ def identity():
             audit.record("login_failed", str(claims.get("preferred_username") or claims.get("email")
                                              or claims.get("sub") or "?"),
                          None, what="oidc", reason=str(e), sub=claims.get("sub"))
-        st.title(t("auth.title"))
-        st.error(t("oidc.unmapped"), icon=":material/block:")
-        if st.button(t("auth.logout"), key="oidc_refused_logout"):
-            st.logout()
-        st.stop()
+        only_this(_refused_page)
     if _first_time(claims):
         audit.record("login", ident.name, ident.role, what="oidc", area=",".join(ident.areas) or None,
                      sub=ident.subject)
@@ -59,22 +57,20 @@ def identity():
 
 
 def _login_page(provider: str | None) -> None:
-    """The login page under every page's URL (no page file runs before login)."""
-    from ui.nav import DEFAULT_PAGE, PAGES
+    st.title(t("auth.title"))
+    st.caption(t("oidc.caption"))
+    if st.button(t("oidc.login"), type="primary", key="oidc_login", icon=":material/login:"):
+        if provider:
+            st.login(provider)
+        else:
+            st.login()
 
-    def page():
-        st.title(t("auth.title"))
-        st.caption(t("oidc.caption"))
-        if st.button(t("oidc.login"), type="primary", key="oidc_login", icon=":material/login:"):
-            if provider:
-                st.login(provider)
-            else:
-                st.login()
 
-    login = [st.Page(page, title=t("auth.login"), url_path=p.key, default=p.key == DEFAULT_PAGE)
-             for p in PAGES]
-    st.navigation(login, position="hidden").run()
-    st.stop()
+def _refused_page() -> None:
+    st.title(t("auth.title"))
+    st.error(t("oidc.unmapped"), icon=":material/block:")
+    if st.button(t("auth.logout"), key="oidc_refused_logout"):
+        st.logout()
 
 
 def logout(name: str, role: str) -> None:
