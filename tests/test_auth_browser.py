@@ -223,6 +223,7 @@ def _walk_as_town(site, chromium, artifacts, downloads: bool) -> int:
     return csvs
 
 
+@pytest.mark.slow  # twelve full page runs: minutes on a loaded box; the query layer walk (test_scope_roles) is in CI
 def test_every_page_as_a_town_shows_no_other_town(site, chromium, artifacts):
     _walk_as_town(site, chromium, artifacts, downloads=False)
 
