@@ -9,12 +9,12 @@ from ui import fmt, tables
 from ui.auth import audit_view, viewer
 from ui.cache import call
 from ui.data_mapping import mapping_step, reason_guide
+from ui.data_process import section as process_section
 from ui.download import buttons
 from ui.filters import sidebar
 from ui.freshness import banner
 from ui.i18n import lang, t
-from ui.mdtext import md
-from warehouse import admin, process, taxonomy
+from warehouse import admin, taxonomy
 from warehouse.pymap import mapped
 from warehouse.templates import template_kinds, template_xlsx
 
@@ -122,19 +122,8 @@ else:
         column_config={t("alerts.col.link"): st.column_config.LinkColumn(display_text=t("alerts.open"))})
     buttons(hist.drop("event_key"), "alert_history", key="alert_history")
 
-# ---- process definitions: each logged activity's stage, the unmapped ones listed
-st.subheader(t("proc.data.title"))
-mapping = call(process.in_use)
-missing = call(process.unmapped)
-if missing.height:
-    st.warning(t("proc.data.unmapped", n=missing.height, names=md("、".join(missing["activity"].to_list()[:50]))))
-else:
-    st.caption(t("proc.data.none"))
-tables.show(mapping.with_columns(
-    pl.col("stage").replace_strict({s: t(f"cl.step.{s}") for s in process.ALL}, default=t("proc.unmapped"),
-                                   return_dtype=pl.Utf8)).rename(
-    {"process": t("proc.process"), "activity": t("cl.col.activity"), "stage": t("proc.stage"),
-     "events": t("proc.events"), "cases": t("proc.cases")}), hide_index=True, width="stretch")
+# ---- process definitions: the map in use, the unmapped activities, the editor (ui/data_process.py)
+process_section(f.scope)
 
 # ---- quarantine: by file and reason, then the raw rows of one group
 st.subheader(t("data.quarantine"))

@@ -41,3 +41,12 @@ def insert(path: Path, table: str, rows: list[dict], rebuild_marts: bool = True)
         con.execute("CHECKPOINT")
     finally:
         con.close()
+
+
+def build_case_flow(path: Path) -> None:
+    """Only mart_case_flow (the one overdue rule reads it), for fixtures that skip the marts."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute((marts.MARTS_DIR / "20_case_flow.sql").read_text(encoding="utf-8"))
+    finally:
+        con.close()

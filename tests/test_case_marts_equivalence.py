@@ -158,8 +158,9 @@ def _bare_log(events: list[tuple]) -> duckdb.DuckDBPyConnection:
     mem.register("_cases", pl.DataFrame([_case(cid, 0) for cid in dict.fromkeys(e[0] for e in events)]).to_arrow())
     mem.execute("INSERT INTO cases BY NAME FROM _cases")
     mem.execute("DROP TABLE case_event")
-    mem.execute("CREATE TABLE case_event (case_id VARCHAR, seq INTEGER, step VARCHAR, occurred_at TIMESTAMP)")
-    mem.executemany("INSERT INTO case_event VALUES (?, ?, ?, ?)",
+    mem.execute("CREATE TABLE case_event (case_id VARCHAR, seq INTEGER, step VARCHAR, occurred_at TIMESTAMP, "
+                "process VARCHAR DEFAULT 'p')")
+    mem.executemany("INSERT INTO case_event (case_id, seq, step, occurred_at) VALUES (?, ?, ?, ?)",
                     [[cid, seq, step, T0 + timedelta(hours=h)] for cid, seq, step, h in events])
     return mem
 
@@ -191,7 +192,7 @@ def test_small_demo_equals_plain_sql(small_db, tmp_path):
         # rebuilt here from the same tables (in memory), the marts are the same again
         mem = duckdb.connect()
         mem.execute(f"ATTACH '{small_db}' AS src (READ_ONLY)")
-        for table in ("cases", "case_event"):
+        for table in ("cases", "case_event", "process_deadline"):
             mem.execute(f"CREATE TABLE {table} AS FROM src.{table}")
         _build(mem)
         for mart in ("mart_case_flow", "mart_case_transition"):

@@ -6,7 +6,8 @@ A hand-built log checks every figure against values worked out by hand; a random
 such cases checks the mart case by case against an independent Python reading of the same
 definition, plus the invariants (conversion <= 1, drop-off >= 0, no negative dwell, a
 closed case stays closed, open cases sit at the stage they last entered, overdue only
-against that stage's deadline).
+against that stage's deadline: by default the case deadline at report … dispatch, none at
+handle and verify).
 
 All cases are reported at T0 (deadline 72 h); case K (report only, ten days later) sets the
 data's now to T0 + 240 h. Hours after T0 per event, in log order (seq):
@@ -93,13 +94,14 @@ def test_funnel_by_hand(hand_db):
     # open at the stage last entered: K report, N accept, R dispatch, T and O handle, V verify;
     # P's handle after close does not reopen it
     assert [f[s]["stuck_now"] for s in STAGES] == [1, 1, 1, 2, 1, 0]
-    # deadline 72 h, now 240 h: overdue at report…handle only; V waits at verify, past the case
-    # deadline but not against verify's (none); K was reported at now
-    assert [f[s]["stuck_overdue_now"] for s in STAGES] == [0, 1, 1, 2, 0, 0]
+    # deadline 72 h, now 240 h; default deadlines (warehouse/process.py): the case deadline at
+    # report … dispatch, none at handle and verify. T and O wait at handle and V at verify, past
+    # the case deadline but not against their stage's (none); K was reported at now
+    assert [f[s]["stuck_overdue_now"] for s in STAGES] == [0, 1, 1, 0, 0, 0]
     # hours since entering the stage now: N 239, R 236 (dispatch entered at 4), T 235 and O 230, V 139
     assert [f[s]["stuck_median_hours"] for s in STAGES[:5]] == pytest.approx([0, 239, 236, 232.5, 139])
     s = cl.summary(FULL, path=hand_db)
-    assert (s["open_now"], s["open_overdue_now"]) == (6, 4)
+    assert (s["open_now"], s["open_overdue_now"]) == (6, 2)
 
 
 def test_dwell_by_hand(hand_db):
@@ -123,7 +125,7 @@ def test_status_and_overdue_list_by_hand(hand_db):
         "L": "closed", "S": "closed", "P": "closed", "R": "dispatched", "T": "handled", "O": "handled",
         "N": "accepted", "V": "verified", "K": "reported"}
     over = cl.overdue_open(FULL, path=hand_db)
-    assert sorted(over["case_id"]) == ["N", "O", "R", "T"]
+    assert sorted(over["case_id"]) == ["N", "R"]
     assert set(over["hours_over"]) == {168.0}                       # 240 − 72
 
 
@@ -150,7 +152,7 @@ def reference(log: dict[str, list[tuple[str, float]]], now: float, deadline: flo
         if open_stage:
             runs = [h for j, (i, k, h) in enumerate(ks) if j == 0 or ks[j - 1][1] != k]
             since = runs[-1]
-        overdue = open_stage in ("report", "accept", "dispatch", "handle") and now > deadline
+        overdue = open_stage in ("report", "accept", "dispatch") and now > deadline
         out[cid] = {"furthest": furthest, "entered": {STAGES[k - 1] for k in entry}, "gaps": gaps,
                     "closed": closed, "open_stage": open_stage, "since": since, "overdue": overdue}
     return out

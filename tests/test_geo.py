@@ -28,6 +28,8 @@ def base(small_db):
     try:
         t = {name: con.sql(f"SELECT * FROM {name}").pl()
              for name in ("area", "person", "cases", "opinion_post", "grid_staff")}
+        # the one overdue rule's per-case columns (its own tests: tests/test_data_process.py)
+        t["late"] = con.sql("SELECT case_id, left_late, open_stage, stage_deadline_at FROM mart_case_flow").pl()
         t["now"] = con.sql("SELECT max(occurred_at) FROM case_event").fetchall()[0][0]
     finally:
         con.close()
@@ -41,10 +43,13 @@ def polars_values(b, parent: str, length: int, start: date, end: date) -> pl.Dat
     units = b["area"].filter(pl.col("parent_code") == parent).select("code")
     people = (b["person"].filter(pl.col("area_code").str.starts_with(parent))
               .group_by(key).agg(residents=pl.len(), special_raw=pl.sum_horizontal(SPECIAL).sum()))
+    late = pl.col("left_late") | (pl.col("open_stage").is_not_null()
+                                  & (pl.col("stage_deadline_at") < b["now"]).fill_null(False))
     cases = (b["cases"].filter(pl.col("area_code").str.starts_with(parent),
                                pl.col("reported_at") >= s, pl.col("reported_at") < e)
+             .join(b["late"], on="case_id", how="left")
              .group_by(key).agg(cases=pl.len(), disputes=(pl.col("category") == "矛盾纠纷").sum(),
-                                overdue=(pl.col("handled_at").fill_null(b["now"]) > pl.col("deadline_at")).sum()))
+                                overdue=late.sum()))
     posts = (b["opinion_post"].filter(pl.col("area_code").str.starts_with(parent),
                                       pl.col("area_code").str.len_chars() >= length,
                                       pl.col("sentiment") == "negative",
@@ -201,7 +206,8 @@ def hand(tmp_path):
              _case(5, grid["B"], handled=datetime(2026, 10, 6)),
              _case(6, grid["B"], handled=datetime(2026, 9, 6)) | {"reported_at": datetime(2026, 9, 1)}]
     insert(p, "cases", cases, rebuild_marts=False)
-    insert(p, "case_event", [{"case_id": "c1", "seq": 1, "step": "report", "occurred_at": datetime(2026, 10, 20)}],
+    # the data's clock: a side event, so c1 keeps the stages of its row
+    insert(p, "case_event", [{"case_id": "c1", "seq": 1, "step": "other", "occurred_at": datetime(2026, 10, 20)}],
            rebuild_marts=False)
     insert(p, "grid_staff", [
         {"area_code": grid["A"], "role": "grid_worker", "staff_count": 1, "as_of": date(2026, 10, 1)},
@@ -247,7 +253,9 @@ def test_grid_profile_by_hand(hand):
     # open = not closed (handled cases still await verification); open and overdue: only c3
     assert gp.open_counts(FULL, grid["A"], path=p) == {"open": 4, "open_overdue": 1}
     rows = gp.open_cases(FULL, grid["A"], path=p)
-    assert rows["case_id"].to_list() == ["c3", "c1", "c2", "c4"]
+    # overdue first, then by the deadline of the stage each is at: c4 (dispatch, 30 Oct) before
+    # c1 and c2, which wait at handle (no deadline there by default)
+    assert rows["case_id"].to_list() == ["c3", "c4", "c1", "c2"]
     assert rows["hours_overdue"].to_list() == [pytest.approx(240.0), None, None, None]
     assert "phone_masked" not in rows.columns and "description" not in rows.columns
     with pytest.raises(PermissionError):

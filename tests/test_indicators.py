@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.fixtures import empty_warehouse, insert
+from tests.fixtures import build_case_flow, empty_warehouse, insert
 from warehouse import changes, datasets, db, ranking
 from warehouse import indicators as wi
 from warehouse.db import FULL, Scope
@@ -120,8 +120,9 @@ def wh(tmp_path_factory):
                       {"code": GRID[t], "name": names[t][:2] + "一网格", "level": "grid", "parent_code": t + "001"}]
     insert(path, "area", area_rows, rebuild_marts=False)
     insert(path, "cases", CASES, rebuild_marts=False)
-    # the data's clock (meta.data_now) is the latest case event
-    insert(path, "case_event", [{"case_id": "A1", "seq": 1, "step": "report", "occurred_at": NOW}],
+    # the data's clock (meta.data_now) is the latest case event: a side event, so A1's stages stay
+    # those of its row (a case without stage events is read from its step times)
+    insert(path, "case_event", [{"case_id": "A1", "seq": 1, "step": "other", "occurred_at": NOW}],
            rebuild_marts=False)
     insert(path, "person", PERSONS, rebuild_marts=False)
     insert(path, "grid_staff", [s | {"as_of": date(2026, 11, 1)} for s in STAFF], rebuild_marts=False)
@@ -136,6 +137,7 @@ def wh(tmp_path_factory):
         {"petition_id": pid, "area_code": GRID[t], "petitioner_key": who, "received_at": at, "form": "来访",
          "issue_type": "征地拆迁", "level_reached": level, "irregular": level == "进京", "collective": False,
          "status": "办理中", "settled_at": None} for pid, t, who, at, level in PETITIONS], rebuild_marts=False)
+    build_case_flow(path)  # overdue_rate reads the one overdue rule's mart
     return path
 
 

@@ -4,18 +4,30 @@ Use these in every query and mart instead of writing the condition again. `{now}
 data's 'now' (warehouse.meta.data_now) bound as a parameter or literal by the caller.
 """
 
-# A case is overdue (逾期, 限时办结) when it was handled after its deadline, or is still not
-# handled and its deadline has passed. 办结 = 处置反馈 (handled_at).
-OVERDUE = "(coalesce(handled_at, {now}) > deadline_at)"
-OPEN = "(status <> 'closed')"
-OPEN_OVERDUE = "(status <> 'closed' AND handled_at IS NULL AND deadline_at < {now})"
-# On mart_case_flow (stage entry from the log, see 20_case_flow.sql): open at the stage it last
-# entered, and overdue only against that stage's deadline (none once handling is done).
+# Overdue (逾期, 限时办结): ONE rule, from stage entry, read on mart_case_flow (never on
+# `cases`). Each stage a case waits at has a deadline by its process definition
+# (warehouse/process.py `deadlines`; default: the case's deadline_at at report … handle, none at
+# verify); the mart holds each stage's deadline and exit (20_case_flow.sql).
+# A case open now is overdue only against the deadline of the stage it is open at:
 OPEN_AT_STAGE = "(open_stage IS NOT NULL)"
-STAGE_OVERDUE = "(open_stage IS NOT NULL AND stage_deadline_at < {now})"
-# The same, as it stood at a past moment {now} (e.g. a month end): reported before it, past
-# its deadline, and not yet handled then (used for history, where status is today's).
-OPEN_OVERDUE_AS_OF = "(reported_at < {now} AND deadline_at < {now} AND coalesce(handled_at, {now}) >= {now})"
+STAGE_OVERDUE = "coalesce(open_stage IS NOT NULL AND stage_deadline_at < {now}, FALSE)"  # no deadline: not overdue
+OPEN_OVERDUE = STAGE_OVERDUE
+OPEN = "(status <> 'closed')"
+# A case is overdue (the 逾期率 of a period) when it left some stage after that stage's deadline
+# (left_late) or is open now past the deadline of its stage.
+OVERDUE = "(left_late OR coalesce(open_stage IS NOT NULL AND stage_deadline_at < {now}, FALSE))"
+# The same at a past moment {now} (e.g. a month end): at that moment the case sat at a stage it
+# had entered and not yet left (nor closed), past that stage's deadline. Per stage the mart
+# keeps the first stay and the current one, so an earlier stay after a loop back is missed.
+_AS_OF_STAGE = ("(entry_{s}_at <= {{now}} AND deadline_{s}_at < {{now}} "
+                "AND coalesce(exit_{s}_at, entry_close_at, 'infinity'::TIMESTAMP) > {{now}})")
+OPEN_OVERDUE_AS_OF = "(" + " OR ".join(
+    [_AS_OF_STAGE.format(s=s) for s in ("report", "accept", "dispatch", "handle", "verify")]
+    # the stage it is open at now, since it last entered it (a loop back re-enters a stage)
+    + ["(open_stage IS NOT NULL AND open_since <= {now} AND stage_deadline_at < {now})"]) + ")"
+del _AS_OF_STAGE  # a template, not a definition (indicators fill every string here with {now})
+# only cases that were ever late can be OPEN_OVERDUE_AS_OF some moment (a cheap pre-filter)
+EVER_LATE = "(left_late OR open_stage IS NOT NULL)"
 # 满意率: 满意 + 基本满意 among rated cases (satisfaction is set when the case is closed)
 SATISFIED = "(satisfaction IN ('满意', '基本满意'))"
 RATED = "(satisfaction IS NOT NULL)"

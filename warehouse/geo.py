@@ -104,7 +104,7 @@ def map_values(scope: Scope, area: str, start: date, end: date, path=None, level
             SELECT left(area_code, {L}) AS code, count(*) AS cases,
                    count(*) FILTER (WHERE {definitions.DISPUTE}) AS disputes,
                    count(*) FILTER (WHERE {overdue}) AS overdue
-            FROM cases WHERE {scope.under(parent)}
+            FROM mart_case_flow WHERE {scope.under(parent)}
               AND reported_at >= $s AND reported_at < $e GROUP BY 1),
         o AS (
             SELECT left(area_code, {L}) AS code, count(*) AS negative_posts

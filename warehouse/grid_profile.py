@@ -107,13 +107,14 @@ def open_cases(scope: Scope, grid: str, path=None) -> pl.DataFrame:
     g = _grid(scope, grid)
     now = meta.data_now(path)
     return db.query(f"""
-        SELECT case_id, case_type, category, source_channel, reported_at, deadline_at, status,
-               responsible_unit, reporter_masked,
+        SELECT f.case_id, f.case_type, f.category, f.source_channel, f.reported_at,
+               f.stage_deadline_at AS deadline_at, f.status, f.responsible_unit, c.reporter_masked,
                {definitions.sql(definitions.OPEN_OVERDUE, "$now")} AS overdue,
                CASE WHEN {definitions.sql(definitions.OPEN_OVERDUE, "$now")}
-                    THEN round(date_diff('minute', deadline_at, $now) / 60.0, 1) END AS hours_overdue
-        FROM cases WHERE area_code = $g AND {definitions.OPEN}
-        ORDER BY overdue DESC, deadline_at, case_id""", {"g": g, "now": now}, path)
+                    THEN round(date_diff('minute', f.stage_deadline_at, $now) / 60.0, 1) END AS hours_overdue
+        FROM mart_case_flow f JOIN cases c USING (case_id)
+        WHERE f.area_code = $g AND {definitions.OPEN.replace('status', 'f.status')}
+        ORDER BY overdue DESC, f.stage_deadline_at, f.case_id""", {"g": g, "now": now}, path)
 
 
 def open_counts(scope: Scope, grid: str, path=None) -> dict:
@@ -122,7 +123,7 @@ def open_counts(scope: Scope, grid: str, path=None) -> dict:
     now = meta.data_now(path)
     o, od = db.reader(path).sql(f"""
         SELECT count(*), count(*) FILTER (WHERE {definitions.sql(definitions.OPEN_OVERDUE, "$now")})
-        FROM cases WHERE area_code = $g AND {definitions.OPEN}""", params={"g": g, "now": now}).fetchall()[0]
+        FROM mart_case_flow WHERE area_code = $g AND {definitions.OPEN}""", params={"g": g, "now": now}).fetchall()[0]
     return {"open": o, "open_overdue": od}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from warehouse import db, meta
+from warehouse import db, definitions, meta
 from warehouse.db import Scope
 
 
@@ -22,11 +22,11 @@ def headline(scope: Scope, area_code: str | None = None, path=None) -> dict:
     today, open_, overdue, cases30, satisfied30, rated30 = con.sql(f"""
         SELECT count(*) FILTER (WHERE reported_at >= ?::DATE),
                count(*) FILTER (WHERE status <> 'closed'),
-               count(*) FILTER (WHERE status <> 'closed' AND handled_at IS NULL AND deadline_at < ?),
+               count(*) FILTER (WHERE {definitions.sql(definitions.OPEN_OVERDUE)}),
                count(*) FILTER (WHERE reported_at >= ?),
                count(*) FILTER (WHERE closed_at >= ? AND satisfaction IN ('满意', '基本满意')),
                count(*) FILTER (WHERE closed_at >= ? AND satisfaction IS NOT NULL)
-        FROM cases WHERE {where}""",
+        FROM mart_case_flow WHERE {where}""",  # the one overdue rule lives on the mart
         params=[now.date(), now, now - timedelta(days=30), now - timedelta(days=30),
                 now - timedelta(days=30)]).fetchall()[0]
     return {"as_of": now, "residents": residents, "grids": grids, "cases_today": today,

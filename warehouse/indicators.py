@@ -173,7 +173,7 @@ def build_marts(con) -> list[str]:
 
 
 # the tables the catalogue's SQL reads, and case_event for the data's now (see warehouse/marts.py)
-build_marts.depends_on = ("area", "cases", "case_event", "person", "grid_staff", "ssra",
+build_marts.depends_on = ("area", "cases", "case_event", "mart_case_flow", "person", "grid_staff", "ssra",
                           "survey_response", "petition")
 
 

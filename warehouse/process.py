@@ -10,14 +10,27 @@ a county keeps its own outside the package and names it on load):
 
 Stages are report, accept, dispatch, handle, verify, close (发现上报 … 评价归档; the Chinese
 names are accepted too); side events return, escalate, delay, supervise, cancel, other (退回,
-提级, 延期, 督办, 撤销, 其他). An activity the definition does not name is kept with stage NULL
+提级, 延期, 督办, 撤销, 其他).
+
+Per-stage deadlines (optional; the one overdue rule, warehouse/definitions.py, reads them
+through mart_case_flow): how long a case may stay at each stage it can wait at:
+
+    deadlines: {report: case, accept: 2h, dispatch: 1d, handle: case, verify: none}
+
+`case` = the case's own 限时办结 deadline (deadline_at, from its type); a duration (30m, 2h,
+1.5d, or a number of hours) = that long after the case first entered the stage; `none` = no
+deadline. A stage left out keeps the default, today's rule (限时办结: handled by the case's
+deadline): the case deadline at report, accept and dispatch, none at handle and verify (the
+demo's 处置反馈 reports handling done; a flow whose handle stage is the handling itself, like
+12345's 办理, writes `handle: case`). An activity the definition does not name is kept with stage NULL
 and listed as unmapped (data page, load output), never quarantined. The definitions in use
 are stored in the warehouse table process_stage, so pages show the map the data was read with.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -31,6 +44,11 @@ ALL = STAGES + SIDE_EVENTS
 CHINESE = {"发现上报": "report", "统一受理": "accept", "指挥派遣": "dispatch", "处置反馈": "handle",
            "任务核查": "verify", "评价归档": "close", "退回": "return", "提级": "escalate", "延期": "delay",
            "督办": "supervise", "撤销": "cancel", "其他": "other"}
+DEADLINE_STAGES = STAGES[:-1]  # close is final: nothing to wait for
+# today's rule (限时办结: handled by the case deadline): the case deadline until the case enters
+# handle (处置反馈), none from then on
+DEFAULT_DEADLINES: dict[str, str | float] = {"report": "case", "accept": "case", "dispatch": "case",
+                                             "handle": "none", "verify": "none"}
 DEFAULT_PATH = Path(__file__).with_name("processes") / "default.yaml"
 CHANNELS = ("网格员巡查", "12345", "110联动", "信访", "来访", "视频巡查", "网络")  # schema.sql's list
 
@@ -46,6 +64,8 @@ class Definition:
     case_type: str | None = None
     source_channel: str = "网络"
     deadline_hours: int = 168
+    # stage → "case" | "none" | hours (float): every deadline stage, defaults filled in
+    deadlines: dict = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
 
     def stage_of(self, activity: str) -> str | None:
         return self.stages.get(activity)
@@ -85,7 +105,80 @@ def parse(data, source: str = "") -> Definition:
     if hours <= 0:
         raise ValueError(f"{where}: deadline_hours must be a positive number of hours")
     return Definition(str(data["name"]).strip(), out, str(data.get("description") or ""), source, names,
-                      str(data["case_type"]) if data.get("case_type") else None, channel, hours)
+                      str(data["case_type"]) if data.get("case_type") else None, channel, hours,
+                      parse_deadlines(data.get("deadlines"), where))
+
+
+_UNITS = {"m": 1 / 60, "min": 1 / 60, "分钟": 1 / 60, "h": 1.0, "小时": 1.0, "d": 24.0, "天": 24.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|分钟|h|小时|d|天)?\s*$")
+_CASE_WORDS = {"case", "限时", "办结时限"}
+_NONE_WORDS = {"none", "无", "不限", ""}
+
+
+def parse_deadline(value, where: str = "deadline") -> str | float:
+    """One stage's deadline: "case", "none" or hours (float > 0); ValueError otherwise."""
+    if value is None or value is False:
+        return "none"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        hours = float(value)
+    else:
+        text = str(value).strip().lower()
+        if text in _CASE_WORDS:
+            return "case"
+        if text in _NONE_WORDS:
+            return "none"
+        m = _DURATION.match(text)
+        if not m:
+            raise ValueError(f"{where}: {value!r} is not a deadline: write case, none or a duration "
+                             "such as 30m, 2h, 1.5d")
+        hours = float(m.group(1)) * _UNITS[m.group(2) or "h"]
+    if not hours > 0:
+        raise ValueError(f"{where}: a deadline must be longer than zero, not {value!r}")
+    return hours
+
+
+def parse_deadlines(data, where: str = "process definition") -> dict[str, str | float]:
+    """`deadlines:` of a definition → every deadline stage's rule, defaults for those left out."""
+    out = dict(DEFAULT_DEADLINES)
+    if data is None:
+        return out
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: `deadlines` must map stages to deadlines, e.g. accept: 2h")
+    for stage, value in data.items():
+        s = CHINESE.get(str(stage).strip(), str(stage).strip().lower())
+        if s not in DEADLINE_STAGES:
+            raise ValueError(f"{where}: deadlines: {stage!r} is not a stage with a deadline "
+                             f"({', '.join(DEADLINE_STAGES)})")
+        out[s] = parse_deadline(value, f"{where}: deadlines: {stage}")
+    return out
+
+
+def deadline_text(rule: str | float) -> str:
+    """A deadline rule as written in YAML (2h, 1.5d, 30m, case, none)."""
+    if isinstance(rule, str):
+        return rule
+    if rule >= 24 and (rule / 24) == round(rule / 24, 2):
+        return f"{rule / 24:g}d"
+    if rule < 1:
+        return f"{rule * 60:g}m"
+    return f"{rule:g}h"
+
+
+def to_yaml(definition: Definition) -> str:
+    """The definition as a YAML file (what parse() reads back)."""
+    import yaml
+
+    data = {"name": definition.name}
+    if definition.description:
+        data["description"] = definition.description
+    data["stages"] = dict(definition.stages)
+    data["deadlines"] = {s: deadline_text(r) for s, r in definition.deadlines.items()}
+    if definition.case_type:
+        data["case_type"] = definition.case_type
+    data["source_channel"] = definition.source_channel
+    data["deadline_hours"] = definition.deadline_hours
+    head = "# Process definition (warehouse/process.py explains the format); written by the data page.\n"
+    return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
 
 
 def load(path: str | Path) -> Definition:
@@ -132,7 +225,47 @@ def save(con, definition: Definition, activities: list[str] = ()) -> list[str]:
                                                pl.lit(definition.source).alias("source")).to_arrow())
     con.execute("INSERT INTO process_stage BY NAME SELECT * FROM _process")
     con.unregister("_process")
+    save_deadlines(con, definition)
     return unmapped
+
+
+def deadline_rows(definition: Definition) -> pl.DataFrame:
+    """process_deadline rows of a definition: one per deadline stage (rule, hours)."""
+    rules = definition.deadlines
+    return pl.DataFrame({
+        "process": [definition.name] * len(DEADLINE_STAGES), "stage": list(DEADLINE_STAGES),
+        "rule": ["hours" if not isinstance(rules[s], str) else rules[s] for s in DEADLINE_STAGES],
+        "hours": [None if isinstance(rules[s], str) else float(rules[s]) for s in DEADLINE_STAGES]},
+        schema={"process": pl.Utf8, "stage": pl.Utf8, "rule": pl.Utf8, "hours": pl.Float64})
+
+
+def save_deadlines(con, definition: Definition) -> None:
+    con.execute("DELETE FROM process_deadline WHERE process = ?", [definition.name])
+    con.register("_deadlines", deadline_rows(definition).to_arrow())
+    con.execute("INSERT INTO process_deadline BY NAME SELECT * FROM _deadlines")
+    con.unregister("_deadlines")
+
+
+def stored(name: str, path=None) -> Definition:
+    """The definition a flow's data was last read with, from the warehouse (process_stage,
+    process_deadline); the packaged default's deadlines and settings when it stored none."""
+    from warehouse import db
+
+    con = db.reader(path)
+    rows = con.sql("SELECT activity, stage, source FROM process_stage WHERE process = ? AND stage IS NOT NULL "
+                   "ORDER BY activity", params=[name]).fetchall()
+    base = default() if name == default().name or not rows else Definition(name, {})
+    stages = {a: s for a, s, _ in rows} or dict(base.stages)
+    deadlines = dict(DEFAULT_DEADLINES)
+    if db.has_tables(con, "process_deadline"):
+        for stage, rule, hours in con.sql("SELECT stage, rule, hours FROM process_deadline WHERE process = ?",
+                                          params=[name]).fetchall():
+            deadlines[stage] = hours if rule == "hours" else rule
+    names = {}
+    for activity, s in stages.items():
+        names.setdefault(s, activity)
+    return replace(base, name=name, stages=stages, names=names, deadlines=deadlines,
+                   source=rows[0][2] if rows and rows[0][2] else base.source)
 
 
 def with_default_activity(events: pl.DataFrame) -> pl.DataFrame:

@@ -44,6 +44,7 @@ from warehouse.datasets import dataset
 from warehouse.db import Scope
 from warehouse.definitions import (
     DISPUTE,
+    EVER_LATE,
     FEELS_SAFE,
     OPEN_OVERDUE_AS_OF,
     PETITION,
@@ -188,11 +189,10 @@ def _raw_panel(con) -> pl.DataFrame:
             FROM cases WHERE {DISPUTE})
         SELECT area_code, date_trunc('month', reported_at)::DATE AS month, count(*) AS repeat_disputes
         FROM d WHERE repeat_dispute GROUP BY ALL""").pl()
-    # open and overdue at a month's end needs deadline < end <= handled (or never handled):
-    # only cases handled late or not at all can qualify, so the range join sees those alone
+    # open and overdue at a month's end (the one overdue rule, as of that moment): only cases
+    # that were ever late can qualify, so the range join sees those alone
     overdue = con.sql(f"""
-        WITH late AS (SELECT area_code, reported_at, deadline_at, handled_at FROM cases
-                      WHERE handled_at IS NULL OR handled_at > deadline_at)
+        WITH late AS (SELECT * FROM mart_case_flow WHERE {EVER_LATE})
         SELECT c.area_code, m.month, count(*) AS overdue_open
         FROM late c JOIN _months m ON {sql(OPEN_OVERDUE_AS_OF, 'm.month_end')}
         GROUP BY ALL""").pl()
@@ -412,7 +412,7 @@ def build_marts(con) -> list[str]:
 
 
 # what _raw_panel reads (case_event: the data's now; see warehouse/marts.py)
-build_marts.depends_on = ("area", "person", "grid_staff", "cases", "case_event", "opinion_post",
+build_marts.depends_on = ("area", "person", "grid_staff", "cases", "case_event", "mart_case_flow", "opinion_post",
                           "survey_response")
 
 

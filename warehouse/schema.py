@@ -17,11 +17,12 @@ import duckdb
 # 6: the registers the seeds' targets need: person.is_linked / is_helped (刑释解教 衔接管控,
 #    帮教), grid_staff roles for village and town-centre staffing, survey items (治安满意度,
 #    知晓, 参与), cases.sweep_type / mediation_kind (矛盾纠纷排查 and 调解)
-SCHEMA_VERSION = 6
+# 7: process_deadline (per-stage deadlines of the process definitions)
+SCHEMA_VERSION = 7
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 TABLES = (
-    "schema_version", "area", "grid_staff", "person", "case_type", "cases", "case_event", "process_stage",
+    "schema_version", "area", "grid_staff", "person", "case_type", "cases", "case_event", "process_stage", "process_deadline",
     "opinion_post", "opinion_case", "ssra", "survey_response", "petition", "key_petitioner", "etl_run",
     "quarantine",
 )

@@ -151,6 +151,17 @@ CREATE TABLE process_stage (
     PRIMARY KEY (process, activity)
 );
 
+-- Per-stage deadlines of the process definitions in use (warehouse/process.py): one row per
+-- definition and stage a case can wait at. rule: case (the case's deadline_at), hours (hours
+-- after the case first entered the stage) or none. A definition without rows has the default.
+CREATE TABLE process_deadline (
+    process      VARCHAR NOT NULL,
+    stage        VARCHAR NOT NULL CHECK (stage IN ('report', 'accept', 'dispatch', 'handle', 'verify')),
+    rule         VARCHAR NOT NULL CHECK (rule IN ('case', 'hours', 'none')),
+    hours        DOUBLE CHECK (hours > 0),
+    PRIMARY KEY (process, stage)
+);
+
 -- One row per public-opinion post (网络舆情).
 CREATE TABLE opinion_post (
     post_id          VARCHAR PRIMARY KEY,

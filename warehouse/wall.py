@@ -69,7 +69,7 @@ def headline(scope: Scope, path=None) -> dict:
                count(*) FILTER (WHERE {d.OPEN}),
                count(*) FILTER (WHERE {d.sql(d.OPEN_OVERDUE)}),
                count(*) FILTER (WHERE reported_at >= ?)
-        FROM cases WHERE {where}""", params=[now.date(), now, now - timedelta(days=7)]).fetchall()[0]
+        FROM mart_case_flow WHERE {where}""", params=[now.date(), now, now - timedelta(days=7)]).fetchall()[0]
     since = now - timedelta(days=RATE_WINDOW_DAYS)
     before = since - timedelta(days=RATE_WINDOW_DAYS)  # the window before, for the change shown
 
@@ -151,7 +151,7 @@ def village_heat(scope: Scope, metric: str = "cases_7d", path=None) -> pl.DataFr
     return assert_aggregate_only(db.query(f"""
         SELECT v.code, v.name, v.parent_code AS town_code,
                count(c.reported_at) FILTER (WHERE {cond})::BIGINT AS value
-        FROM area v LEFT JOIN cases c ON substr(c.area_code, 1, 12) = v.code
+        FROM area v LEFT JOIN mart_case_flow c ON substr(c.area_code, 1, 12) = v.code
         WHERE v.level = 'village' AND {scope.area_clause('v.code')}
         GROUP BY ALL ORDER BY v.code""", params=[now] * cond.count("?"), path=path))
 

@@ -68,7 +68,7 @@ def _definitions(now_lit: str) -> dict[str, tuple[str, str, str, str | None]]:
         "accidents": ("count", "cases", ACCIDENT, None),
         "hazards": ("count", "cases", HAZARD, None),
         "grid_reported": ("count", "cases", GRID_REPORTED, None),
-        "overdue_rate": ("rate", "cases", sql(OVERDUE, now_lit), "TRUE"),
+        "overdue_rate": ("rate", "mart_case_flow", sql(OVERDUE, now_lit), "TRUE"),  # the one rule: on the mart
         "satisfaction": ("rate", "cases", SATISFIED, RATED),
         "ssra_submitted": ("count", "ssra", "TRUE", None),
         "ssra_assessed": ("count", "ssra", "assessed", None),
@@ -83,7 +83,7 @@ def _definitions(now_lit: str) -> dict[str, tuple[str, str, str, str | None]]:
     }
 
 
-TIME_COLUMN = {"cases": "reported_at", "ssra": "submitted_at", "opinion_post": "published_at",
+TIME_COLUMN = {"cases": "reported_at", "mart_case_flow": "reported_at", "ssra": "submitted_at", "opinion_post": "published_at",
                "petition": "received_at"}
 # Rates whose breakdown by child area the report does not state (kept out of the charts)
 NO_CHILDREN = {"disputes_resolved_local", "petitions_settled", "satisfaction", "negative_share",
