@@ -1,7 +1,7 @@
 """责任单位考核: a scorecard per responsible unit (departments, town centres, villages).
 
 Per unit, over the cases reported in the period within the viewer's scope and area:
-- cases; closed_rate = closed / cases; overdue_rate = overdue (warehouse.definitions.OVERDUE,
+- cases; closed_rate = closed / cases; overdue_rate = overdue (warehouse.definitions.OVERDUE, the one rule on mart_case_flow,
   against the data's now) / cases; returned_rate = cases sent back at least once / cases;
   satisfied_rate = 满意 or 基本满意 / rated (None when none rated).
 - score = 100 × Σ wᵢ·sᵢ / Σ wᵢ over the measures the unit has (weights in unit_scorecard.yaml):
@@ -76,7 +76,7 @@ def scorecard(scope: Scope, area: str | None = None, start: date | None = None, 
                count(*) FILTER (WHERE returned_count > 0) AS returned,
                count(*) FILTER (WHERE {RATED}) AS rated_cases,
                count(*) FILTER (WHERE {SATISFIED}) AS satisfied
-        FROM cases WHERE {" AND ".join(where)} GROUP BY 1 ORDER BY 1""", [now, *params], path)
+        FROM mart_case_flow WHERE {" AND ".join(where)} GROUP BY 1 ORDER BY 1""", [now, *params], path)
     rows = []
     for r in got.iter_rows(named=True):
         n = r["cases"]
