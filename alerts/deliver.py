@@ -14,15 +14,26 @@ import urllib.parse
 import urllib.request
 from email.message import EmailMessage
 
+# Markdown in the robots' messages: data (an area's name, a topic) must not become a link or
+# an image there (issue #18). Their renderers do not all honour backslash escapes, so the
+# characters that make one are swapped for their full-width forms, which read the same.
+_MESSENGER_INERT = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "<": "＜", ">": "＞",
+                                  "!": "！", "`": "｀", "*": "＊", "_": "＿", "#": "＃"})
+
+
+def messenger_text(text: str) -> str:
+    return str(text).translate(_MESSENGER_INERT)
+
 
 def payload(channel: dict, event) -> dict:
     """The JSON body a channel expects."""
+    title, text = messenger_text(event.title), messenger_text(event.text)
     if channel["type"] == "wecom":  # 企业微信群机器人: markdown message
         return {"msgtype": "markdown",
-                "markdown": {"content": f"**{event.title}**\n{event.text}\n[查看详情]({event.link})"}}
+                "markdown": {"content": f"**{title}**\n{text}\n[查看详情]({event.link})"}}
     if channel["type"] == "dingtalk":  # 钉钉自定义机器人: markdown message
         return {"msgtype": "markdown",
-                "markdown": {"title": event.title, "text": f"### {event.title}\n\n{event.text}\n\n[查看详情]({event.link})"}}
+                "markdown": {"title": title, "text": f"### {title}\n\n{text}\n\n[查看详情]({event.link})"}}
     return {"id": event.key, "rule": event.rule, "level": event.level, "area_code": event.area_code,
             "title": event.title, "text": event.text, "link": event.link}
 

@@ -65,3 +65,16 @@ def test_stored_links_and_images_render_as_text(hostile_db, monkeypatch, page, p
     if page == "opinion":  # the posts themselves: table cells, which Streamlit never reads as Markdown
         assert any(df.value.astype(str).apply(lambda c: c.str.contains(IMAGE, regex=False)).any().any()
                    for df in at.dataframe)
+
+
+def test_robot_messages_carry_no_link_or_image_from_data():
+    """企业微信 / 钉钉 robots render Markdown: an alert's title and text come from data."""
+    from alerts.deliver import payload
+    from alerts.evaluate import Event
+
+    ev = Event("k", "case_spike", "红", "320813001", f"{LINK}镇 事件激增", f"{IMAGE} 较上周 +80%",
+               "http://zzzx.intranet/overview?area=320813001")
+    for channel in ({"type": "wecom"}, {"type": "dingtalk"}):
+        body = str(payload(channel, ev)["markdown"])
+        assert body.count("](") == 1 and "[查看详情](http://zzzx.intranet" in body  # only our own link
+        assert "![" not in body and "点此重新登录" in body
