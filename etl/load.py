@@ -437,7 +437,7 @@ def _alongside(con, sql: str, **frames: pl.DataFrame):
         raise failed[0]
 
 
-SENSITIVE = {"id_number": transforms.mask_id, "name": transforms.mask_name, "reporter": transforms.mask_name,
+SENSITIVE = {"id_number": transforms.mask_id, "petitioner_id": transforms.mask_id, "name": transforms.mask_name, "reporter": transforms.mask_name,
              "author": transforms.mask_name, "phone": transforms.mask_phone,
              # with the ID's region and last 4 beside it, a birth date rebuilds the ID: year only
              "birth_month": lambda h: pl.col(h).str.slice(0, 4) + pl.lit("-**-**")}

@@ -15,7 +15,7 @@ from etl.rules.kinds import KINDS
 
 # the order a new county loads its files in (each checks codes the ones before it wrote)
 LOAD_ORDER = ("areas", "boundaries", "grid_staff", "persons", "cases", "case_events", "opinion", "ssra",
-              "surveys")
+              "surveys", "petitions")
 INPUT_ONLY = {"town_name", "village_name", "grid_name"}
 
 

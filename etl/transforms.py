@@ -200,12 +200,29 @@ def enrich_opinion(df: pl.DataFrame, ctx) -> pl.DataFrame:
                      how="diagonal_relaxed").sort(LINE)
 
 
+def petitions(df: pl.DataFrame, ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The petitioner's ID as a keyed hash (repeat petitions are counted by it, never shown); an
+    outcome needs its date and an open item has none (the table's CHECK), else the row is bad."""
+    if "petitioner_id" in df.columns:
+        df = df.with_columns(hmac_hex(df["petitioner_id"], ctx.key).alias("petitioner_key"))
+    if "settled_at" not in df.columns:
+        df = df.with_columns(pl.lit(None, pl.Datetime("us")).alias("settled_at"))
+    df = df.with_columns(pl.col(c).fill_null(False) for c in ("irregular", "collective") if c in df.columns)
+    is_open = pl.col("status").is_in(["办理中", "正在化解"])
+    wrong = ((is_open != pl.col("settled_at").is_null())
+             | (pl.col("settled_at") < pl.col("received_at")).fill_null(False))
+    bad = df.filter(wrong).select(LINE, pl.lit("settled_at").alias("column_name"),
+                                  pl.lit("bad_settled_at").alias("reason_key"))
+    return _drop_input_only(df.filter(~wrong), "petitioner_id"), bad
+
+
 def passthrough(df: pl.DataFrame, ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
     return df, EMPTY_BAD
 
 
 TRANSFORMS = {"areas": areas, "grid_staff": passthrough, "persons": persons, "cases": cases,
               "case_events": case_events, "opinion": opinion, "ssra": passthrough, "surveys": passthrough,
+              "petitions": petitions,
               "event_log": lambda df, ctx: _event_log().transform(df, ctx)}
 
 

@@ -94,3 +94,30 @@ def test_case_page_shows_the_sweeps(small_db):
     assert "矛盾纠纷排查与调解" in [h.value for h in at.subheader]
     table = next(d.value for d in at.dataframe if "排查方式" in d.value.columns)
     assert list(table["排查方式"]) == ["日常排查", "集中排查", "重点排查", "专项排查", "合计"]
+
+
+def test_petition_register_loads_from_a_county_export(tmp_path):
+    """信访 register in the 信访系统's own words: IDs hashed (checked, never stored), words mapped,
+    an outcome without its date (or an open item with one) quarantined with the column named."""
+    from warehouse import petition
+    from warehouse.db import FULL
+
+    wh = load_fixture(tmp_path / "wh.duckdb")
+    f = tmp_path / "信访登记.csv"
+    f.write_text(
+        "信访件编号,网格编码,信访人身份证号,登记日期,信访形式,问题类别,信访层级,是否非正常上访,办理状态,办结日期\n"
+        f"X1,{G1},{idn(1)},2025-03-01,走访,征地拆迁,本县,否,化解,2025-03-10\n"
+        f"X2,{G1},{idn(1)},2025-03-20,网上,征地拆迁,赴京,是,在办,\n"
+        f"X3,{G1},{idn(2)},2025-03-21,来信,劳动社保,县内,否,已化解,\n"            # outcome without its date
+        f"X4,{G1},32081319800101001X,2025-03-22,来信,劳动社保,县内,否,办理中,\n",  # bad check digit
+        encoding="utf-8")
+    res = load_file(f, "petitions", wh)
+    assert (res.rows_read, res.loaded) == (4, 2)
+    assert res.quarantined == {"bad_settled_at": 1, "id_check_digit": 1}
+    got = _rows(wh, "SELECT petition_id, form, level_reached, irregular, status, length(petitioner_key) "
+                    "FROM petition ORDER BY 1")
+    assert got == [("X1", "来访", "县内", False, "已化解", 64), ("X2", "网上信访", "进京", True, "办理中", 64)]
+    assert _rows(wh, "SELECT count(DISTINCT petitioner_key) FROM petition") == [(1,)]  # one petitioner twice
+    assert idn(1) not in f"{_rows(wh, 'SELECT * FROM quarantine')}"  # IDs masked in quarantine too
+    s = petition.summary(FULL, "320813", None, None, path=wh)
+    assert (s["petitions"], s["beijing_irregular"], s["repeats"]) == (2, 1, 1)

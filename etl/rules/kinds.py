@@ -47,6 +47,13 @@ STEPS = _syn(report=["上报", "发现上报", "登记"], accept=["受理", "统
 SENTIMENT = _syn(positive=["正面", "积极", "正向"], neutral=["中性", "中立"], negative=["负面", "消极", "负向"])
 SWEEP = _syn(**{"日常排查": ["日常"], "集中排查": ["集中"], "重点排查": ["重点"], "专项排查": ["专项"]})
 MEDIATION = _syn(**{"人民调解": ["人民"], "行政调解": ["行政"], "司法调解": ["司法"]})
+PETITION_FORM = _syn(**{"来信": ["信件"], "来访": ["走访", "上访"], "网上信访": ["网信", "网上投诉", "网上"],
+                        "电话": ["电话信访"]})
+PETITION_LEVEL = _syn(**{"县内": ["本县", "本区", "县级", "区级"], "赴市": ["到市", "市级"], "赴省": ["到省", "省级"],
+                         "进京": ["赴京", "到京", "国家级"]})
+PETITION_STATUS = _syn(**{"办理中": ["在办", "受理中"], "正在化解": ["化解中"], "已化解": ["化解", "已办结"],
+                          "息诉罢访": ["息诉"], "三级终结": ["终结"], "引导诉讼": ["诉讼"], "移交": ["转送", "转交"],
+                          "无法化解": ["未化解"]})
 SECURITY = _syn(**{"安全": ["很安全", "非常安全"], "基本安全": ["比较安全"], "不太安全": [], "不安全": ["很不安全"]})
 RISK = _syn(**{"高": ["高风险"], "中": ["中风险", "较大风险"], "低": ["低风险"]})
 DECISION = _syn(**{"实施": ["准予实施"], "暂缓": ["暂缓实施"], "不实施": ["不予实施"]})
@@ -146,6 +153,14 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
         *[F(c, "float", min=0, max=100) for c in ("legality", "rationality", "feasibility", "controllability")],
         F("risk_level", "enum", values=RISK), F("decision", "enum", values=DECISION), F("status"), *NAMES),
         file_key=("ssra_id",)),
+    # the 信访 register (warehouse/petition.py): the petitioner's ID is hashed like a resident's
+    KindSpec("petitions", "petition", "petitions", ("petition_id",), (
+        F("petition_id", required=True), F("case_id"), F("area_code", "area", True, levels=(TOWN, VILLAGE, GRID)),
+        *NAMES, F("petitioner_id", "id"), F("received_at", "datetime", True, past=True),
+        F("form", "enum", values=PETITION_FORM), F("issue_type", required=True),
+        F("level_reached", "enum", True, values=PETITION_LEVEL), F("irregular", "bool"), F("collective", "bool"),
+        F("status", "enum", True, values=PETITION_STATUS), F("settled_at", "datetime", past=True)),
+        file_key=("petition_id",)),
     KindSpec("surveys", "survey_response", "surveys", ("response_id",), (
         F("response_id", required=True), F("survey_period", "quarter", True, past=True),
         F("area_code", "area", True, levels=(GRID,)), F("sense_of_security", "enum", values=SECURITY),
