@@ -28,6 +28,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", default="/tmp/side_channels_county.duckdb",
                     help="county-scale warehouse (built with the tests' seed if missing)")
+    ap.add_argument("--audit", action="store_true",
+                    help="also the audit of tests/test_side_channels.py on this warehouse: perturb hidden counts, "
+                         "compare every dataset, the wall and the report (~10 min per perturbation at county scale)")
     args = ap.parse_args()
     os.environ.setdefault("WAREHOUSE_HASH_KEY", "test-key-not-secret")
     import duckdb
@@ -83,6 +86,23 @@ def main() -> None:
     print(f"RAG attack: {sup.height} suppressed indicator rows, {sup['rag'].drop_nulls().len()} with a colour, "
           f"{sup['value'].drop_nulls().len()} with a value")
     print(f"attack ran in {time.perf_counter() - t0:.1f} s")
+    if args.audit:
+        import tempfile
+
+        from tests.test_side_channels import (
+            _differences,
+            _perturbed,
+            _reoffend_perturbation,
+            _village_perturbation,
+        )
+
+        for name, make in (("hidden grid counts", _village_perturbation), ("hidden reoffending", _reoffend_perturbation)):
+            t0 = time.perf_counter()
+            with tempfile.TemporaryDirectory() as d:
+                base, moved, focus = _perturbed(db, Path(d), make)
+                changed = _differences(base, moved, focus)
+            print(f"audit, {name} (in {focus}): {len(changed)} outputs moved {changed} "
+                  f"({time.perf_counter() - t0:.0f} s)")
 
 
 if __name__ == "__main__":
