@@ -65,8 +65,16 @@ def settled(page, timeout: int = LONG) -> None:
 
 
 def _goto(page, url: str) -> None:
-    page.goto(url)
+    page.goto(url, timeout=LONG)
     settled(page)
+
+
+def _new_page(chromium, width: int = 1400, height: int = 900, **kw):
+    """A fresh browser context (no cookies) and its page, with generous default timeouts."""
+    ctx = chromium.new_context(viewport={"width": width, "height": height}, **kw)
+    ctx.set_default_timeout(LONG)
+    ctx.set_default_navigation_timeout(LONG)
+    return ctx, ctx.new_page()
 
 
 def _login_form(page) -> None:
@@ -89,8 +97,7 @@ def _no_data(page, where: str) -> None:
 
 
 def test_nothing_is_drawn_before_login_on_any_page_url(site, chromium):
-    ctx = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = ctx.new_page()
+    ctx, page = _new_page(chromium, 1400, 900)
     for url in [f"/{p.key}" for p in PAGES] + ["/", "/?view=wall", f"/cases?case={site['other_case']}",
                                               f"/overview?token={site['token']}"]:  # a token opens the wall only
         _goto(page, site["url"] + url)
@@ -101,8 +108,7 @@ def test_nothing_is_drawn_before_login_on_any_page_url(site, chromium):
 
 
 def test_login_reload_url_tampering_and_logout(site, chromium):
-    ctx = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = ctx.new_page()
+    ctx, page = _new_page(chromium, 1400, 900)
     _goto(page, site["url"] + "/overview")
     _login(page, "town1", "wrong password")
     page.get_by_text("用户名或密码不正确").wait_for(timeout=LONG)
@@ -133,8 +139,7 @@ def test_login_reload_url_tampering_and_logout(site, chromium):
 
 
 def test_the_wall_token_opens_the_wall_and_nothing_else(site, chromium):
-    ctx = chromium.new_context(viewport={"width": 1920, "height": 1080})
-    page = ctx.new_page()
+    ctx, page = _new_page(chromium, 1920, 1080)
     _goto(page, site["url"] + f"/?view=wall&play=0&token={site['token']}")
     page.wait_for_selector("#wall [data-kpi=today] .value", timeout=LONG)
     assert "社会治理联动指挥中心" in page.inner_text("#wall")
@@ -159,8 +164,7 @@ def test_the_wall_token_opens_the_wall_and_nothing_else(site, chromium):
 
 
 def test_lockout_after_repeated_failures(site, chromium):
-    ctx = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = ctx.new_page()
+    ctx, page = _new_page(chromium, 1400, 900)
     _goto(page, site["url"] + "/home")
     for _ in range(2):
         _login(page, "town2", "not the password")
@@ -186,8 +190,7 @@ def _walk_as_town(site, chromium, artifacts, downloads: bool) -> int:
     """Each page opened in Chromium as a town account: it draws (a town may see every page; the
     data page without the administrators' parts), and its text and the visible cells of its
     tables hold no other town; with downloads, every CSV it offers neither. Returns CSVs read."""
-    ctx = chromium.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
-    page = ctx.new_page()
+    ctx, page = _new_page(chromium, 1600, 1000, accept_downloads=True)
     _goto(page, site["url"] + "/home")
     _login(page, "town1", PW)
     page.get_by_text("当前用户：town1（镇街）").wait_for(timeout=LONG)
@@ -254,8 +257,7 @@ def test_role_by_page_matrix(site, chromium, artifacts):
 
     table = {}
     for who in (None, "wall token") + MATRIX_ROLES:
-        ctx = chromium.new_context(viewport={"width": 1600, "height": 1000})
-        page = ctx.new_page()
+        ctx, page = _new_page(chromium, 1600, 1000)
         if who in MATRIX_ROLES:
             _goto(page, site["url"] + "/home")
             _login(page, who, PW)
@@ -268,6 +270,8 @@ def test_role_by_page_matrix(site, chromium, artifacts):
             elif who:
                 page.get_by_text(f"当前用户：{who}").wait_for(timeout=LONG)
             table.setdefault(who or "not logged in", {})[spec.key] = outcome(page, spec.key)
+            with (artifacts / "role_page_matrix.log").open("a") as log:  # progress, for a run cut short
+                log.write(f"{who or 'not logged in'} {spec.key}: {table[who or 'not logged in'][spec.key]}\n")
         ctx.close()
     lines = ["| role | " + " | ".join(p.key for p in PAGES) + " |", "|---" * (len(PAGES) + 1) + "|"]
     lines += [f"| {who} | " + " | ".join(row[p.key] for p in PAGES) + " |" for who, row in table.items()]

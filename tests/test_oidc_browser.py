@@ -78,8 +78,10 @@ def _sign_in_at_provider(page, sub: str) -> None:
 
 def test_identity_provider_login_maps_claims_refuses_strangers_and_logs_out(site, chromium):
     ctx = chromium.new_context(viewport={"width": 1400, "height": 900})
+    ctx.set_default_timeout(LONG)
+    ctx.set_default_navigation_timeout(LONG)
     page = ctx.new_page()
-    page.goto(site["url"] + "/overview")
+    page.goto(site["url"] + "/overview", timeout=LONG)
     wait_ready(page, LONG)
     page.get_by_role("button", name="统一身份认证登录").wait_for(timeout=LONG)
     for testid in ("stPlotlyChart", "stDataFrame", "stMetric", "stDeckGlJsonChart"):
