@@ -23,7 +23,7 @@ ALLOWED_LATIN = {"ID", "AUC", "CSV", "XLSX", "PDF", "PNG", "Excel", "PM4Py", "H3
                  "URL", "HMAC", "SHA", "WeChat", "Weibo", "Douyin", "INFORM", "JRC", "OECD", "ISO",
                  "min", "max", "log"}
 PATH = re.compile(r"[\w./-]+\.(?:yaml|yml|py|csv|xlsx|json|sql)\b")
-LATIN = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z0-9]+(?![A-Za-z0-9_])")
+LATIN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]+(?![A-Za-z0-9])")  # "_" splits: coverage_80
 
 
 def english_words(text: str) -> list[str]:
@@ -52,21 +52,51 @@ def _local(url: str, base: str) -> bool:
     return url.startswith(base) or url.startswith(("data:", "blob:", "about:"))
 
 
-def settle(page, timeout_ms: int = 120_000, sidebar: bool = False) -> None:
-    """Wait for the script run to end (the status widget leaves); on a fresh page for its
-    sidebar filters too (a deep link's first run may start late)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    if sidebar:
-        page.wait_for_selector(".st-key-lang", timeout=timeout_ms)
-    page.wait_for_timeout(800)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout_ms)
-    page.wait_for_timeout(400)
+# Streamlit marks its root with data-test-script-state (running / notRunning / ...). A click's
+# rerun starts only after a round trip, so "not running" right after a click says nothing:
+# count the runs that ended (an observer installed before the page's own scripts) and wait
+# for one more than before the action, with the app idle and every element drawn (a widget
+# whose code is still loading shows a skeleton: not clickable yet).
+RUN_COUNTER = """window.__stEnds = 0;
+new MutationObserver(ms => { for (const m of ms) if (m.oldValue === 'running') window.__stEnds++; })
+  .observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: ['data-test-script-state']});"""
+IDLE = """n => window.__stEnds > n && document.querySelector('[data-testid="stApp"]')
+  ?.getAttribute('data-test-script-state') === 'notRunning'
+  && !document.querySelector('[data-testid^="stSkeleton"], [data-testid="stAppSkeleton"]')"""
 
 
-# the main area's text without Material icon ligatures ("download", "assignment" are icons)
+def runs(page) -> int:
+    return page.evaluate("window.__stEnds || 0")
+
+
+def settle(page, before: int = 0, timeout_ms: int = 120_000, expect: bool = True) -> bool:
+    """Wait until a script run that ended after `before` runs is over and the app is idle
+    (a run that reruns itself, st.rerun, is waited for too). With expect=False an action
+    that started no run (a tab drawn without a rerun) returns False after a short look."""
+    try:
+        page.wait_for_function(IDLE, arg=before, timeout=timeout_ms if expect else 1_500, polling=50)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError
+        if expect:
+            raise
+        return False
+    while True:  # one more look: a run that asked for another (st.rerun) is still going
+        ended = runs(page)
+        page.wait_for_timeout(120)
+        if runs(page) == ended and page.evaluate(IDLE, ended - 1):
+            return True
+        page.wait_for_function(IDLE, arg=ended, timeout=timeout_ms, polling=50)
+
+
+# the main area's text (tables: their headers), node by node (so "ETS" and "MASE" in two cells stay two words),
+# without Material icon ligatures ("download" is an icon), scripts, styles and the TeX
+# source KaTeX keeps beside a formula
 MAIN_TEXT = """() => { const m = document.querySelector('[data-testid="stMain"]'); if (!m) return null;
-  const c = m.cloneNode(true); c.querySelectorAll('[data-testid="stIconMaterial"]').forEach(e => e.remove());
-  return c.textContent; }"""
+  const skip = '[data-testid="stIconMaterial"], script, style, .katex-mathml, [data-testid="stToolbar"], ' +
+               '[data-testid="stDataFrame"] td';  // cells: raw values for screen readers, not what is drawn
+  const w = document.createTreeWalker(m, NodeFilter.SHOW_TEXT); const out = [];
+  for (let n = w.nextNode(); n; n = w.nextNode()) if (!n.parentElement.closest(skip)) out.push(n.data);
+  return out.join(' '); }"""
 
 
 def check(page, where: str, found: Findings, lang: str = "en") -> None:
@@ -77,7 +107,10 @@ def check(page, where: str, found: Findings, lang: str = "en") -> None:
         main = page.evaluate(MAIN_TEXT) or text
         words = english_words(main)
         if words:
-            found.add(where, "English words: " + " ".join(words[:15]))
+            w = words[0]
+            i = re.search(rf"(?<![A-Za-z]){w}(?![A-Za-z])", main)
+            near = main[max(i.start() - 30, 0):i.end() + 30].replace("\n", " ") if i else ""
+            found.add(where, "English words: " + " ".join(words[:15]) + f" (…{near}…)")
     for pat in BAD_TEXT:
         m = pat.search(text)
         if m:
@@ -92,11 +125,15 @@ def check(page, where: str, found: Findings, lang: str = "en") -> None:
             break
 
 
+# Clicks skip Playwright's "stable" wait (two equal animation frames): the map's WebGL canvas,
+# drawn in software, can hold frames back for many seconds; the controls do not move.
+
+
 def _radio(page, key: str, label: str) -> bool:
     opt = page.locator(f".st-key-{key} label").filter(has_text=re.compile(f"^{re.escape(label)}$"))
     if opt.count() == 0:
         return False
-    opt.first.click(timeout=20_000)
+    opt.first.click(timeout=20_000, force=True)
     return True
 
 
@@ -104,36 +141,48 @@ def _select(page, key: str, index: int) -> bool:
     opener = page.locator(f".st-key-{key} button[aria-label='Open']")
     if opener.count() == 0:
         return False
-    opener.first.click(timeout=20_000)
+    opener.first.click(timeout=20_000, force=True)
     opts = page.locator('[role="option"]')
     try:
         opts.first.wait_for(timeout=10_000)
     except Exception:  # noqa: BLE001 - no list: nothing to pick
         page.keyboard.press("Escape")
         return False
-    if opts.count() <= index:
+    free = [i for i in range(opts.count()) if opts.nth(i).get_attribute("aria-selected") != "true"]
+    if not free:
         page.keyboard.press("Escape")
         return False
-    opts.nth(index).click(timeout=20_000)
+    opts.nth(free[min(index, len(free)) - 1]).click(timeout=20_000, force=True)  # never the one chosen: no rerun
     return True
+
+
+def _click_tab(page, label: str) -> None:
+    """Open a tab; a tab bound to the URL (ui.tabs, lazy) reruns the page, st.tabs does not."""
+    tab = page.get_by_role("tab", name=label, exact=True).first
+    keyed = tab.evaluate("e => !!e.closest('[class*=\"st-key-\"]')")
+    before = runs(page)
+    tab.click(force=True)
+    settle(page, before, expect=keyed)
 
 
 def visit(page, base: str, key: str, lang: str, found: Findings, interact: bool = True,
           download: bool = True, verbose: bool = False) -> None:
     where = f"{key}[{lang}]"
     page.goto(f"{base}/{key}?lang={lang}")
-    settle(page, sidebar=key not in WALL_KEYS)
+    settle(page)
+    if key not in WALL_KEYS:  # a deep link's first run may end before the sidebar is drawn
+        page.wait_for_selector(".st-key-lang", timeout=60_000)
     found.visits += 1
     if verbose:
         print(where, len(found.items), "findings so far", flush=True)
     check(page, where, found, lang)
     tabs = page.get_by_role("tab")
     labels = [tabs.nth(i).inner_text() for i in range(tabs.count())]
-    for label in labels:
-        page.get_by_role("tab", name=label, exact=True).first.click()
-        settle(page)
+    for i, label in enumerate(labels):
+        if i:  # the first is open already
+            _click_tab(page, label)
+            check(page, f"{where} tab {label}", found, lang)
         found.tabs += 1
-        check(page, f"{where} tab {label}", found, lang)
         if download:
             _downloads(page, f"{where} tab {label}", found)
     if not labels and download:
@@ -142,23 +191,25 @@ def visit(page, base: str, key: str, lang: str, found: Findings, interact: bool 
         return
     # the crash of issue 21: a tab other than the first open, then the filters change
     if len(labels) > 1:
-        page.get_by_role("tab", name=labels[1], exact=True).first.click()
-        settle(page)
+        _click_tab(page, labels[1])
     zh = lang == "zh"
     steps = [("grain", lambda: _radio(page, "f_grain", "季" if zh else "Quarter")),
              ("town", lambda: _select(page, "f_town", 1)),
              ("period", lambda: _select(page, "f_period", 1)),
              ("lang", lambda: _radio(page, "lang", "English" if zh else "中文"))]
+    shown = lang
     for name, step in steps:
+        before = runs(page)
         try:
             done = step()
         except Exception as e:  # noqa: BLE001 - a control that cannot be driven is a finding
             found.add(where, f"could not change {name}: {type(e).__name__}")
             continue
         if done:
-            settle(page)
+            settle(page, before)
             found.interactions += 1
-            check(page, f"{where} after {name}", found)
+            shown = ("en" if zh else "zh") if name == "lang" else shown
+            check(page, f"{where} after {name}", found, shown)
 
 
 def _downloads(page, where: str, found: Findings) -> None:
@@ -192,6 +243,7 @@ def explore(b, base: str, langs=("zh", "en"), keys=None, interact=True, download
         return r.abort()
 
     ctx.route("**/*", route)
+    ctx.add_init_script(RUN_COUNTER)
     page.on("console", lambda m: found.add("console", m.text[:200])
             if m.type == "error" and "Failed to load resource" not in m.text else None)
     page.on("response", lambda r: found.add("http", f"{r.status} {r.url.replace(base, '')}")

@@ -135,5 +135,5 @@ def early_warning(f, names: dict) -> None:
             pl.col("area_code").str.slice(0, 9).replace_strict(names, default="").alias(t("fc.col.town")),
             pl.col("probability").round(3).alias(t("fc.col.probability")),
             pl.Series(t("fc.col.main"), ["、".join(feature_name(x) for x in (m or [])) for m in top["main"].to_list()]),
-            pl.col("area_code").alias("code")), hide_index=True, width="stretch")
+            pl.col("area_code").alias(t("cl.col.area_code"))), hide_index=True, width="stretch")
         st.caption(t("fc.ew_explain_note"))
