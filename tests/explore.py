@@ -17,7 +17,7 @@ BAD_TEXT = [re.compile(p) for p in (r"\bNone\b", r"\bNaN\b", r"\bnan\b", r"Page 
                                     r"Traceback", r"\bnull\b")]
 WALL_KEYS = {"wall"}
 # Latin words a Chinese page may show: units, file types, model and method names, IDs.
-ALLOWED_LATIN = {"ID", "AUC", "CSV", "XLSX", "PDF", "PNG", "Excel", "PM4Py", "H3", "km", "kg", "KPI",
+ALLOWED_LATIN = {"ID", "AUC", "CSV", "XLSX", "PDF", "DOCX", "PNG", "Excel", "PM4Py", "H3", "km", "kg", "KPI",
                  "APP", "App", "app", "Top", "TOP", "AI", "GB", "MB", "Monte", "Carlo", "Brier",
                  "MASE", "ETS", "Theta", "p90", "P90", "vs", "Q1", "Q2", "Q3", "Q4", "SSRA", "OK",
                  "URL", "HMAC", "SHA", "WeChat", "Weibo", "Douyin", "INFORM", "JRC", "OECD", "ISO",
@@ -95,7 +95,9 @@ MAIN_TEXT = """() => { const m = document.querySelector('[data-testid="stMain"]'
   const skip = '[data-testid="stIconMaterial"], script, style, .katex-mathml, [data-testid="stToolbar"], ' +
                '[data-testid="stDataFrame"] td';  // cells: raw values for screen readers, not what is drawn
   const w = document.createTreeWalker(m, NodeFilter.SHOW_TEXT); const out = [];
-  for (let n = w.nextNode(); n; n = w.nextNode()) if (!n.parentElement.closest(skip)) out.push(n.data);
+  const icon = e => getComputedStyle(e).fontFamily.includes('Material');  // ligatures: "lock", "grid_on"
+  for (let n = w.nextNode(); n; n = w.nextNode())
+    if (!n.parentElement.closest(skip) && !icon(n.parentElement)) out.push(n.data);
   return out.join(' '); }"""
 
 

@@ -2,9 +2,9 @@
 tab, filter change and download (tests/explore.py) finds no exception box, "None", "NaN",
 "Page not found", console error or (on Chinese pages) English word outside the allow-list.
 
-The explorations run in CI on the small demo, one server and one Chromium per worker, in an
-xdist group of their own so they run beside the other browser tests. The county-scale pass
-is slow-marked (python -m tests.explore --scale county runs it by hand too)."""
+The explorations (small demo, one server and one Chromium, an xdist group of their own) and
+the county pass are slow-marked for now; `python -m tests.explore [--scale county]` runs
+them by hand."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ def test_no_request_leaves_the_machine(app_url, chromium):
     assert found.visits == 4
 
 
+# Not yet in the default run: on this 2-core box under load 20-35 one language took over
+# 25 minutes, so its CI runtime on a quiet box is unmeasured (see issue 21's note).
+@pytest.mark.slow
 @pytest.mark.xdist_group("explore")
 def test_exploration_zh(app_url, chromium):
     """Every page and tab, four filter changes on each page (the last to English), every
@@ -42,6 +45,7 @@ def test_exploration_zh(app_url, chromium):
     assert found.interactions == 4 * SIDEBAR_PAGES and found.downloads >= 20, found
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("explore")
 def test_exploration_en(app_url, chromium):
     """The same in English (the last change back to Chinese, checked for English words)."""
