@@ -1,14 +1,16 @@
 """Forecast and early-warning refresh time, and their backtest figures, on a demo warehouse.
 
-    python benchmarks/forecast.py [--db PATH | --scale county|city] [--seed N] [--boosting] [--json]
+    python benchmarks/forecast.py [--db PATH | --scale county|city] [--seed N] [--tile N] [--jobs N]
+                                  [--boosting] [--json]
 
 Builds the demo at --scale and --seed (into a temporary file) unless --db names a warehouse,
 then times, on a copy, what a load pays after the risk marts: the forecast marts (every
-county, town × case class series, monthly and weekly: counts, rolling-origin backtest of four
-models, final forecasts) and the early-warning marts (panel, time-ordered backtest, current
+county, town × case class series, monthly and weekly: counts, rolling-origin backtest of the four
+statsforecast models, final forecasts) and the early-warning marts (panel, time-ordered backtest, current
 scores and contributions). Prints wall and CPU seconds, peak memory, MASE per frequency and
 level against seasonal naive, interval coverage, and the early-warning AUC / precision@10% /
-lift against each baseline. --boosting adds histogram gradient boosting to the early-warning
+lift against each baseline, and the load average before and after (a shared box inflates wall
+times: compare CPU seconds). --jobs sets statsforecast's worker processes. --boosting adds histogram gradient boosting to the early-warning
 comparison (slower; not served).
 """
 
@@ -32,12 +34,14 @@ import polars as pl  # noqa: E402
 
 from warehouse import early_warning as ew  # noqa: E402
 from warehouse import forecast as wf  # noqa: E402
+from warehouse import forecast_models as fm  # noqa: E402
 from warehouse import risk  # noqa: E402
 
 
 def cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    """This process's and its finished workers' CPU seconds."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def timed(fn, *args):
@@ -46,7 +50,7 @@ def timed(fn, *args):
     return out, round(time.perf_counter() - t0, 2), round(cpu_seconds() - c0, 2)
 
 
-def tiled(work: Path, n: int) -> dict:
+def tiled(work: Path, n: int, early_warning: bool = True) -> dict:
     """Seconds of the model work on n copies of every series (forecasts) and every grid (early
     warning): what a city of n such counties costs, less its SQL (one group-by per frequency)."""
     import numpy as np
@@ -60,12 +64,15 @@ def tiled(work: Path, n: int) -> dict:
         keys = long["series"].n_unique()
         Y = np.tile(long["actual"].to_numpy().reshape(keys, len(starts)), (n, 1))
         series += Y.shape[0]
-        _, wall, _ = timed(wf.fit_all, Y, starts, freq)
+        _, wall, cpu = timed(wf.fit_all, Y, starts, freq)
         out[f"tiled_{freq}_series"] = Y.shape[0]
         out[f"tiled_{freq}_wall_s"] = wall
+        out[f"tiled_{freq}_cpu_s"] = cpu
         total_fc += wall
     con.close()
     out["tiled_forecast_wall_s"] = round(total_fc, 2)
+    if not early_warning:
+        return out
     values, scores = risk.scored(work)
     copies = [(values.with_columns(pl.col("area_code") + f"_{i}", pl.col("village") + f"_{i}"),
                scores.with_columns(pl.col("area_code") + f"_{i}")) for i in range(n)]
@@ -88,8 +95,13 @@ def main() -> int:
     p.add_argument("--tile", type=int, default=0,
                    help="also time the model work on N copies of every series and grid (N=10: a "
                         "city's ten counties, without building one)")
+    p.add_argument("--tile-forecast-only", action="store_true",
+                   help="with --tile: time only the forecasts on the copies (not the early warning)")
+    p.add_argument("--jobs", type=int, default=1, help="statsforecast worker processes for the fits")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
+    fm.N_JOBS = args.jobs
+    load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="bench_forecast_"))
     try:
         work = tmp / "w.duckdb"
@@ -126,7 +138,9 @@ def main() -> int:
         ewbt, ewbt_wall, _ = timed(ew.backtest_rows, ew.panel(values, scores), ew.TEST_MONTHS, ew.REFIT_EVERY, models)
         result["early_warning_backtest_wall_s"] = ewbt_wall
         if args.tile:
-            result |= tiled(work, args.tile)
+            result |= tiled(work, args.tile, early_warning=not args.tile_forecast_only)
+        result["load_average_before"] = [round(x, 1) for x in load_before]
+        result["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
         ewbt = ewbt.select("target", "model", pl.col("auc").round(3), pl.col("precision_top10").round(3),
                            pl.col("lift_top10").round(2), pl.col("base_rate").round(3))
         if args.json:

@@ -3,7 +3,7 @@
 Series: monthly and weekly counts of cases reported, for the county (and each county at city
 scale) and each town, for all cases (`全部`) and each category (矛盾纠纷, 治安隐患, …); only
 complete periods. Every series is backtested by rolling origin (warehouse/forecast_models.py)
-on seasonal naive, the historical mean, ETS and Theta, with the 春节 regressors
+on seasonal naive, the historical mean, ETS and Theta (statsforecast), with the 春节 regressors
 (warehouse/spring_festival.py); the model with the lowest MASE is used only if it beats
 seasonal naive, else seasonal naive is used and the series says so (`beats_naive` false).
 
@@ -130,13 +130,11 @@ def fit_all(Y: np.ndarray, starts: list[date], freq: str) -> dict:
     x_future = sf.regressors(future, [period_end(freq, s) for s in future])
     scores = fm.backtest(Y, season, h, p["origins"], x=x)
     chosen, beats = fm.choose(scores)
-    fcs = {}
-    festival = {}
-    for name in fm.CANDIDATES:
-        if np.any(chosen == name):
-            fcs[name], festival[name] = fm.fit_predict(name, Y, season, h, x, x_future)
-    return {"scores": scores, "chosen": chosen, "beats": beats, "forecasts": fcs,
-            "festival": festival, "future": future}
+    used = [name for name in fm.CANDIDATES if np.any(chosen == name)]
+    out = fm.forecast_all(used, Y, season, h, x, x_future)
+    return {"scores": scores, "chosen": chosen, "beats": beats,
+            "forecasts": {n: out[n][0] for n in used}, "festival": {n: out[n][1] for n in used},
+            "future": future}
 
 
 # ---------------------------------------------------------------- marts
@@ -343,15 +341,15 @@ MIN_HISTORY = 6   # earlier periods needed before a range is estimated
 
 def expected_range(history: list[float | None]) -> tuple[float, float] | None:
     """The 95% range the last value was expected in, from the values before it: the one-step
-    interval of an ETS(A,N,N) (simple exponential smoothing) fitted to the earlier periods.
+    interval of an ETS(A,N,N) (simple exponential smoothing, statsforecast) fitted to the
+    earlier periods.
     None when fewer than MIN_HISTORY earlier values exist or the last one is missing."""
     if not history or history[-1] is None:
         return None
     earlier = np.array([v for v in history[:-1] if v is not None], float)
     if earlier.size < MIN_HISTORY:
         return None
-    fc = fm.ets(earlier[None, :], 1, 1)
-    return float(fc.lo95[0, 0]), float(fc.hi95[0, 0])
+    return fm.one_step_range(earlier, 95)
 
 
 def expected_ranges(scope: Scope, area: str, period, path=None) -> pl.DataFrame:

@@ -1,50 +1,49 @@
-"""Forecast models and their rolling-origin backtest, vectorised over many series at once.
+"""Forecast models (statsforecast) and their rolling-origin backtest, for many series at once.
 
 Input: Y, a (series × periods) array of counts, all series on the same calendar. Output:
 point forecasts and 80% / 95% prediction intervals, (series × h) arrays.
 
-Candidates per series:
-- `snaive`: seasonal naive (the value one season ago) — the baseline every model must beat;
-- `mean`: the historical mean (what white noise is best forecast by);
-- `ets`: exponential smoothing with additive errors, ETS(A,N,A) or ETS(A,N,N), the form
-  chosen per series by AICc and the smoothing parameters by least squares over a grid;
-- `theta`: the Theta method (Assimakopoulos & Nikolopoulos 2000, as in Hyndman & Billah
-  2003 and statsmodels' ThetaModel): classical additive seasonal adjustment, simple
-  exponential smoothing plus half the linear trend's slope.
-
-Why own numpy and not a library's fit per series: statsforecast 2.1 requires pandas < 3 (the
-app pins 3.1), and statsmodels' ETSModel takes ~0.4 s of CPU per ETS(A,N,A) fit (1.7 s with
-a damped trend) — a city's 1,500 series × 5 backtest origins would take most of an hour. The
-recursions here are the textbook ones (Hyndman & Athanasopoulos, FPP2 §7), run for every
-series and every grid point at once; tests check them against statsmodels' Holt-Winters and
-ThetaModel on the same parameters.
+Candidates per series, each one statsforecast model (Nixtla; C++ ETS and Theta):
+- `snaive`: SeasonalNaive — the baseline every model must beat;
+- `mean`: HistoricAverage — what white noise is best forecast by;
+- `ets`: AutoETS(model="ANZ") — additive errors, no trend, additive season or none, the form
+  chosen per series by AICc and the parameters by maximum likelihood;
+- `theta`: Theta — the standard Theta method on an additively deseasonalised series.
+Intervals are each model's own (normal) 80% and 95% prediction intervals; counts cannot be
+negative, so every bound is clipped at zero.
 
 春节: with the Spring Festival regressors x (warehouse/spring_festival.py), the effect is
 estimated per series on seasonal differences (`festival_effect`); where it is clear
 (|t| ≥ 2) `ets` and `theta` are fitted to the series with the effect taken out and it is
 added back to their forecasts, so a festival in January one year and February the next is
-forecast in the right month. Seasonal naive stays as it is: it is the baseline.
+forecast in the right month. Seasonal naive and the mean stay as they are: they are baselines.
 
-Backtest: for each origin o (the last `origins` × `step` periods), fit on Y[:, :o],
-forecast h periods and compare with Y[:, o:o+h]. MASE divides the mean absolute error by the
-in-sample mean absolute error of seasonal naive on Y[:, :o] (Hyndman & Koehler 2006), so a
-model with a lower MASE than seasonal naive's beat it on the same origins. Coverage: share
-of actuals inside the 80% / 95% intervals. A series keeps the model with the lowest MASE only
-if that is below seasonal naive's; otherwise it uses seasonal naive and says so.
+Backtest: statsforecast's cross_validation, `origins` windows of h periods ending at the last
+period (step h); at each origin o the models are fitted on Y[:, :o] (refit=False: fitted once at
+the first origin and run forward with those parameters — the cheap setting for big builds).
+MASE divides the mean absolute error by the in-sample mean absolute error of seasonal naive on
+Y[:, :o] (Hyndman & Koehler 2006), so a model with a lower MASE than seasonal naive's beat it on
+the same origins. Coverage: share of actuals inside the 80% / 95% intervals. A series keeps the
+model with the lowest MASE only if that is below seasonal naive's; otherwise it uses seasonal
+naive and says so.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 BASELINE = "snaive"
 CANDIDATES = ("snaive", "mean", "ets", "theta")
-Z80, Z95 = 1.2815515655446004, 1.959963984540054
+ADJUSTED = ("ets", "theta")   # the models fitted to the series with the 春节 effect taken out
+LEVELS = (80, 95)
 FESTIVAL_T = 2.0   # |t| of a 春节 coefficient that counts as a clear effect
-ALPHAS = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 0.95])
-GAMMAS = np.array([0.0, 0.05, 0.1, 0.2, 0.35])
+# worker processes for the fits; 1 (in process) unless FORECAST_JOBS says otherwise
+N_JOBS = int(os.environ.get("FORECAST_JOBS", "1"))
 
 
 @dataclass
@@ -58,170 +57,84 @@ class Forecast:
     hi95: np.ndarray
 
 
-def _normal(point: np.ndarray, sd: np.ndarray) -> Forecast:
-    return Forecast(point, point - Z80 * sd, point + Z80 * sd, point - Z95 * sd, point + Z95 * sd)
+def model(name: str, season: int):
+    """The statsforecast model behind a candidate name."""
+    from statsforecast.models import AutoETS, HistoricAverage, SeasonalNaive, Theta
+
+    return {"snaive": lambda: SeasonalNaive(season_length=season, alias="snaive"),
+            "mean": lambda: HistoricAverage(alias="mean"),
+            "ets": lambda: AutoETS(season_length=season, model="ANZ", alias="ets"),
+            "theta": lambda: Theta(season_length=season, decomposition_type="additive", alias="theta"),
+            }[name]()
 
 
-def _clip(fc: Forecast) -> Forecast:
-    """Counts cannot be negative."""
-    return Forecast(*(np.maximum(a, 0.0) for a in (fc.point, fc.lo80, fc.hi80, fc.lo95, fc.hi95)))
+def _engine(names, season: int, n_jobs: int | None = None):
+    from statsforecast import StatsForecast
+
+    return StatsForecast([model(n, season) for n in names], freq=1, n_jobs=n_jobs or N_JOBS,
+                         fallback_model=model("snaive", season))
 
 
-# ---------------------------------------------------------------- benchmarks
-
-
-def seasonal_naive(Y: np.ndarray, season: int, h: int) -> Forecast:
-    """y[t] = y[t − m]; sd from the in-sample seasonal differences, × √(seasons ahead)
-    (FPP3 §5.5)."""
-    Y = np.atleast_2d(np.asarray(Y, float))
-    m = season if Y.shape[1] > season else 1
-    idx = np.arange(h) % m
-    point = Y[:, -m:][:, idx]
-    d = Y[:, m:] - Y[:, :-m]
-    sd = np.sqrt((d ** 2).mean(axis=1)) if d.shape[1] else np.zeros(Y.shape[0])
-    k = np.arange(h) // m + 1
-    return _normal(point, sd[:, None] * np.sqrt(k)[None, :])
-
-
-def historic_mean(Y: np.ndarray, season: int, h: int) -> Forecast:
-    Y = np.atleast_2d(np.asarray(Y, float))
-    n = Y.shape[1]
-    sd = Y.std(axis=1, ddof=1) * np.sqrt(1 + 1 / n) if n > 1 else np.zeros(Y.shape[0])
-    return _normal(np.repeat(Y.mean(axis=1, keepdims=True), h, axis=1),
-                   np.repeat(sd[:, None], h, axis=1))
-
-
-# ---------------------------------------------------------------- exponential smoothing
-
-
-def _initial_season(Y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Initial level and seasonal states from the first two seasons (mean of each position
-    minus the overall mean); seasonal states ordered oldest first (s_{1−m} … s_0)."""
-    first = Y[:, : 2 * m]
-    level = first.mean(axis=1)
-    s = first.reshape(Y.shape[0], 2, m).mean(axis=1) - level[:, None]
-    return level, s
-
-
-def holt_winters_sse(Y: np.ndarray, alpha, gamma, m: int, level0: np.ndarray,
-                     season0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Run ETS(A,N,A) (ETS(A,N,N) when season0 is None) over every series for every
-    parameter pair at once. alpha, gamma: (G,) grids. Returns, per grid point and series, the
-    sum of squared one-step errors (G × S), the final level (G × S) and the final seasonal
-    states (G × S × m, column 0 = the season position of the next period)."""
+def _long(Y: np.ndarray) -> pl.DataFrame:
+    """statsforecast's long form: unique_id (row number), ds (period index), y."""
     S, T = Y.shape
-    alpha = np.atleast_1d(np.asarray(alpha, float))[:, None]
-    gamma = np.atleast_1d(np.asarray(gamma, float))[:, None]
-    G = alpha.shape[0]
-    level = np.repeat(level0[None, :], G, axis=0)
-    # seasonal states position-major (m × G × S): each step touches one contiguous block
-    seas = None if season0 is None else np.repeat(season0.T[:, None, :], G, axis=1)
-    sse = np.zeros((G, S))
-    for t in range(T):
-        if seas is None:
-            e = Y[None, :, t] - level
+    return pl.DataFrame({"unique_id": np.repeat(np.arange(S), T), "ds": np.tile(np.arange(T), S),
+                         "y": Y.ravel()})
+
+
+def _bands(df: pl.DataFrame, name: str, S: int, shift: np.ndarray | None) -> Forecast:
+    """(series × points) arrays of one model's columns, in (unique_id, [cutoff,] ds) order,
+    with the 春节 shift added back and clipped at zero."""
+    cols = [name, f"{name}-lo-80", f"{name}-hi-80", f"{name}-lo-95", f"{name}-hi-95"]
+    arrs = [df[c].to_numpy().astype(float).reshape(S, -1) for c in cols]
+    if shift is not None:
+        arrs = [a + shift for a in arrs]
+    return Forecast(*(np.maximum(a, 0.0) for a in arrs))
+
+
+def _split(names, season, x, Y):
+    """Per group of models (baselines on Y, the others on Y less the 春节 effect): the data,
+    the shift to add back at the forecast periods (None when there is none), whether used."""
+    S = Y.shape[0]
+    beta = festival_effect(Y, x, season) if x is not None else np.zeros((S, 0))
+    used = np.abs(beta).sum(axis=1) > 0
+    raw = [n for n in names if n not in ADJUSTED]
+    adj = [n for n in names if n in ADJUSTED]
+    groups = []
+    if raw:
+        groups.append((raw, Y, None, np.zeros(S, bool)))
+    if adj:
+        if used.any():
+            groups.append((adj, Y - beta @ x.T, beta, used))
         else:
-            j = t % m
-            e = Y[None, :, t] - level - seas[j]
-            seas[j] += gamma * e
-        sse += e * e
-        level = level + alpha * e
-    if seas is not None:
-        seas = np.roll(seas.transpose(1, 2, 0), -(T % m), axis=2)
-    return sse, level, seas
+            groups.append((adj, Y, None, used))
+    return groups
 
 
-def _best(sse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per series, the grid index with the least squared error (first on ties)."""
-    g = sse.argmin(axis=0)
-    return g, sse[g, np.arange(sse.shape[1])]
+def fit_predict(name: str, Y: np.ndarray, season: int, h: int, x: np.ndarray | None = None,
+                x_future: np.ndarray | None = None) -> tuple[Forecast, np.ndarray]:
+    """Forecast h periods after Y with model `name`; returns the forecast (clipped at zero)
+    and, per series, whether the 春节 adjustment was used."""
+    out = forecast_all([name], Y, season, h, x, x_future)
+    return out[name]
 
 
-def ets(Y: np.ndarray, season: int, h: int) -> Forecast:
-    """ETS(A,N,A) or ETS(A,N,N) per series (AICc), parameters by least squares on a grid."""
+def forecast_all(names, Y: np.ndarray, season: int, h: int, x: np.ndarray | None = None,
+                 x_future: np.ndarray | None = None) -> dict[str, tuple[Forecast, np.ndarray]]:
+    """{name: (forecast, 春节 used per series)} for h periods after Y."""
     Y = np.atleast_2d(np.asarray(Y, float))
-    S, T = Y.shape
-    m = season
-    cols = np.arange(S)
-    steps = np.arange(1, h + 1)
-    fits = []
-    # ETS(A,N,N)
-    sse, lvl, _ = holt_winters_sse(Y, ALPHAS, np.zeros_like(ALPHAS), 1, Y[:, 0].copy(), None)
-    g, sse_b = _best(sse)
-    a = ALPHAS[g]
-    k = 2
-    sigma2 = sse_b / max(T - k, 1)
-    fits.append((np.repeat(lvl[g, cols][:, None], h, axis=1),
-                 np.sqrt(sigma2[:, None] * (1 + a[:, None] ** 2 * (steps - 1))), _aicc(sse_b, T, k)))
-    # ETS(A,N,A), when two seasons are there to start it
-    if m > 1 and T >= 2 * m + 2:
-        pairs = np.array([(x, y) for x in ALPHAS for y in GAMMAS if y <= 1 - x])
-        level0, season0 = _initial_season(Y, m)
-        sse, lvl, seas = holt_winters_sse(Y, pairs[:, 0], pairs[:, 1], m, level0, season0)
-        g, sse_b = _best(sse)
-        a, gm = pairs[g, 0], pairs[g, 1]
-        k = m + 2
-        sigma2 = sse_b / max(T - k, 1)
-        kk = (steps - 1) // m
-        point = lvl[g, cols][:, None] + seas[g, cols][:, (steps - 1) % m]
-        sd = np.sqrt(sigma2[:, None] * (1 + a[:, None] ** 2 * (steps - 1) + (gm * (2 * a + gm))[:, None] * kk))
-        fits.append((point, sd, _aicc(sse_b, T, k)))
-    if len(fits) == 1:
-        return _normal(fits[0][0], fits[0][1])
-    seasonal = (fits[1][2] < fits[0][2])[:, None]
-    return _normal(np.where(seasonal, fits[1][0], fits[0][0]), np.where(seasonal, fits[1][1], fits[0][1]))
-
-
-def _aicc(sse: np.ndarray, T: int, k: int) -> np.ndarray:
-    aic = T * np.log(np.maximum(sse / T, 1e-12)) + 2 * k
-    return aic + (2 * k * (k + 1) / (T - k - 1) if T - k - 1 > 0 else np.inf)
-
-
-# ---------------------------------------------------------------- theta
-
-
-def classical_seasonal(Y: np.ndarray, m: int) -> np.ndarray:
-    """Additive seasonal indices (series × m, position t % m) from a centred moving average,
-    as in statsmodels' seasonal_decompose; zero when the series is shorter than two seasons."""
-    S, T = Y.shape
-    if m <= 1 or T < 2 * m:
-        return np.zeros((S, max(m, 1)))
-    if m % 2 == 0:
-        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
-    else:
-        w = np.ones(m) / m
-    half = len(w) // 2
-    trend = np.full((S, T), np.nan)
-    for i in range(half, T - half):
-        trend[:, i] = Y[:, i - half:i + half + 1] @ w
-    detr = Y - trend
-    idx = np.array([np.nanmean(detr[:, p::m], axis=1) for p in range(m)]).T
-    return idx - idx.mean(axis=1, keepdims=True)
-
-
-def theta(Y: np.ndarray, season: int, h: int) -> Forecast:
-    """Theta(θ = 2) on the seasonally adjusted series, reseasonalised; SES α by least squares
-    on the grid, intervals as an ETS(A,N,N) of the adjusted series."""
-    Y = np.atleast_2d(np.asarray(Y, float))
-    S, T = Y.shape
-    m = season if T >= 2 * season else 1
-    idx = classical_seasonal(Y, m)
-    seas = idx[:, np.arange(T) % m] if m > 1 else 0.0
-    X = Y - seas
-    sse, lvl, _ = holt_winters_sse(X, ALPHAS, np.zeros_like(ALPHAS), 1, X[:, 0].copy(), None)
-    g, sse_best = _best(sse)
-    a_best, lv_best = ALPHAS[g], lvl[g, np.arange(S)]
-    t = np.arange(T)
-    b0 = ((X - X.mean(axis=1, keepdims=True)) @ (t - t.mean())) / ((t - t.mean()) ** 2).sum()
-    steps = np.arange(h)
-    a = a_best[:, None]
-    drift = 0.5 * b0[:, None] * (steps[None, :] + 1 / a - (1 - a) ** T / a)
-    point = lv_best[:, None] + drift
-    if m > 1:
-        point = point + idx[:, (T + steps) % m]
-    sigma2 = sse_best / max(T - 2, 1)
-    sd = np.sqrt(sigma2[:, None] * (1 + a ** 2 * steps[None, :]))
-    return _normal(point, sd)
+    S = Y.shape[0]
+    if x_future is None:
+        x = None
+    out = {}
+    for group, data, beta, used in _split(names, season, x, Y):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df = _engine(group, season).forecast(df=_long(data), h=h, level=list(LEVELS)).sort("unique_id", "ds")
+        shift = None if beta is None else beta @ x_future[:h].T
+        for n in group:
+            out[n] = (_bands(df, n, S, shift), used)
+    return out
 
 
 # ---------------------------------------------------------------- 春节
@@ -231,8 +144,8 @@ def festival_effect(Y: np.ndarray, x: np.ndarray, season: int) -> np.ndarray:
     """(series × k) coefficients of the 春节 regressors x (periods × k); rows of zeros where
     no coefficient is clear (|t| < FESTIVAL_T) or the data are too short.
 
-    Estimated on seasonal differences (y_t − y_{t−m} on x_t − x_{t−m}): the festival moves
-    between the same calendar periods, so differencing removes the level and the fixed
+    Least squares on seasonal differences (y_t − y_{t−m} on x_t − x_{t−m}): the festival
+    moves between the same calendar periods, so differencing removes the level and the fixed
     seasonal pattern and leaves the festival's own effect.
     """
     Y = np.atleast_2d(np.asarray(Y, float))
@@ -262,29 +175,6 @@ def festival_effect(Y: np.ndarray, x: np.ndarray, season: int) -> np.ndarray:
     return beta
 
 
-# ---------------------------------------------------------------- one call for every model
-
-
-def fit_predict(name: str, Y: np.ndarray, season: int, h: int, x: np.ndarray | None = None,
-                x_future: np.ndarray | None = None) -> tuple[Forecast, np.ndarray]:
-    """Forecast h periods after Y with model `name`; returns the forecast (clipped at zero)
-    and, per series, whether the 春节 adjustment was used."""
-    Y = np.atleast_2d(np.asarray(Y, float))
-    none = np.zeros(Y.shape[0], bool)
-    if name == "snaive":
-        return _clip(seasonal_naive(Y, season, h)), none
-    if name == "mean":
-        return _clip(historic_mean(Y, season, h)), none
-    fn = {"ets": ets, "theta": theta}[name]
-    if x is None or x_future is None:
-        return _clip(fn(Y, season, h)), none
-    beta = festival_effect(Y, x, season)
-    fc = fn(Y - beta @ x.T, season, h)
-    shift = beta @ x_future.T
-    out = Forecast(fc.point + shift, fc.lo80 + shift, fc.hi80 + shift, fc.lo95 + shift, fc.hi95 + shift)
-    return _clip(out), np.abs(beta).sum(axis=1) > 0
-
-
 # ---------------------------------------------------------------- backtest
 
 
@@ -307,40 +197,50 @@ def mase_scale(Y: np.ndarray, season: int) -> np.ndarray:
     return d.mean(axis=1) if d.shape[1] else np.zeros(Y.shape[0])
 
 
-def origins_of(T: int, season: int, h: int, origins: int, step: int | None = None) -> list[int]:
-    step = step or h
-    starts = [T - step * k for k in range(origins, 0, -1)]
-    return [o for o in starts if o > season + 3]   # at least a season and a bit to learn from
+def origins_of(T: int, season: int, h: int, origins: int) -> list[int]:
+    """The last `origins` origins, h periods apart, that leave a season and a bit to learn from."""
+    starts = [T - h * k for k in range(origins, 0, -1)]
+    return [o for o in starts if o > season + 3]
 
 
-def backtest(Y: np.ndarray, season: int, h: int, origins: int, step: int | None = None,
-             x: np.ndarray | None = None, models=CANDIDATES) -> list[Scores]:
-    """Rolling-origin evaluation of each model: one Scores per model."""
+def backtest(Y: np.ndarray, season: int, h: int, origins: int, x: np.ndarray | None = None,
+             models=CANDIDATES, refit: bool = False) -> list[Scores]:
+    """Rolling-origin evaluation of each model (statsforecast's cross_validation): one Scores
+    per model. The 春节 effect is estimated on the data before the first origin."""
     Y = np.atleast_2d(np.asarray(Y, float))
     S, T = Y.shape
-    starts = origins_of(T, season, h, origins, step)
-    out = []
-    for name in models:
-        abs_err, in80, in95, fest = [], [], [], np.zeros(S)
-        for o in starts:
-            hh = min(h, T - o)
-            train, actual = Y[:, :o], Y[:, o:o + hh]
-            scale = mase_scale(train, season)
-            scale = np.where(scale > 0, scale, 1.0)
-            fc, used = fit_predict(name, train, season, hh, None if x is None else x[:o],
-                                   None if x is None else x[o:o + hh])
-            abs_err.append(np.abs(actual - fc.point) / scale[:, None])
-            in80.append((actual >= fc.lo80) & (actual <= fc.hi80))
-            in95.append((actual >= fc.lo95) & (actual <= fc.hi95))
-            fest += used
-        if not starts:
-            nan = np.full(S, np.nan)
-            out.append(Scores(name, nan, nan, nan, 0, np.zeros(S)))
+    starts = origins_of(T, season, h, origins)
+    if not starts:
+        nan = np.full(S, np.nan)
+        return [Scores(n, nan, nan, nan, 0, np.zeros(S)) for n in models]
+    first = starts[0]
+    actual = np.concatenate([Y[:, o:o + h] for o in starts], axis=1)
+    scale = np.concatenate([np.repeat(mase_scale(Y[:, :o], season)[:, None], h, axis=1) for o in starts], axis=1)
+    scale = np.where(scale > 0, scale, 1.0)
+    beta = festival_effect(Y[:, :first], x[:first], season) if x is not None else None
+    used_any = beta is not None and bool(np.abs(beta).any())
+    out = {}
+    for group in ([n for n in models if n not in ADJUSTED], [n for n in models if n in ADJUSTED]):
+        if not group:
             continue
-        e = np.concatenate(abs_err, axis=1)
-        out.append(Scores(name, e.mean(axis=1), np.concatenate(in80, axis=1).mean(axis=1),
-                          np.concatenate(in95, axis=1).mean(axis=1), e.shape[1], fest / len(starts)))
-    return out
+        adjusted_group = group[0] in ADJUSTED   # baselines are cheap: refitted at every origin
+        adjusted = used_any and adjusted_group
+        data = Y - beta @ x.T if adjusted else Y
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cv = (_engine(group, season)
+                  .cross_validation(df=_long(data), h=h, n_windows=len(starts), step_size=h,
+                                    level=list(LEVELS), refit=refit or not adjusted_group)
+                  .sort("unique_id", "cutoff", "ds"))
+        shift = (beta @ x.T)[:, np.concatenate([np.arange(o, o + h) for o in starts])] if adjusted else None
+        used = np.abs(beta).sum(axis=1) > 0 if adjusted else np.zeros(S, bool)
+        for n in group:
+            fc = _bands(cv, n, S, shift)
+            out[n] = Scores(n, (np.abs(actual - fc.point) / scale).mean(axis=1),
+                            ((actual >= fc.lo80) & (actual <= fc.hi80)).mean(axis=1),
+                            ((actual >= fc.lo95) & (actual <= fc.hi95)).mean(axis=1),
+                            actual.shape[1], used.astype(float))
+    return [out[n] for n in models]
 
 
 def choose(scores: list[Scores]) -> tuple[np.ndarray, np.ndarray]:
@@ -357,3 +257,14 @@ def choose(scores: list[Scores]) -> tuple[np.ndarray, np.ndarray]:
     beats = best_mase < np.where(np.isfinite(base.mase), base.mase, -np.inf)
     names = np.array([s.model for s in others], dtype=object)[best]
     return np.where(beats, names, BASELINE), beats
+
+
+def one_step_range(y: np.ndarray, level: int = 95) -> tuple[float, float]:
+    """The level% interval of the next value after y from simple exponential smoothing
+    (statsforecast AutoETS, ETS(A,N,N))."""
+    from statsforecast.models import AutoETS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = AutoETS(model="ANN").forecast(y=np.asarray(y, float), h=1, level=[level])
+    return float(r[f"lo-{level}"][0]), float(r[f"hi-{level}"][0])
