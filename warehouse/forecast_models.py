@@ -92,22 +92,17 @@ def _bands(df: pl.DataFrame, name: str, S: int, shift: np.ndarray | None) -> For
     return Forecast(*(np.maximum(a, 0.0) for a in arrs))
 
 
-def _split(names, season, x, Y):
-    """Per group of models (baselines on Y, the others on Y less the 春节 effect): the data,
-    the shift to add back at the forecast periods (None when there is none), whether used."""
+def _groups(names, Y: np.ndarray, x: np.ndarray | None, beta: np.ndarray | None):
+    """The models in groups fitted on the same data: the baselines on Y, ETS/Theta on Y less
+    the 春节 effect (beta @ x) where one is clear. Per group: (names, data, beta or None,
+    whether the adjustment was used per series)."""
     S = Y.shape[0]
-    beta = festival_effect(Y, x, season) if x is not None else np.zeros((S, 0))
-    used = np.abs(beta).sum(axis=1) > 0
+    used = np.zeros(S, bool) if beta is None else np.abs(beta).sum(axis=1) > 0
     raw = [n for n in names if n not in ADJUSTED]
     adj = [n for n in names if n in ADJUSTED]
-    groups = []
-    if raw:
-        groups.append((raw, Y, None, np.zeros(S, bool)))
+    groups = [(raw, Y, None, np.zeros(S, bool))] if raw else []
     if adj:
-        if used.any():
-            groups.append((adj, Y - beta @ x.T, beta, used))
-        else:
-            groups.append((adj, Y, None, used))
+        groups.append((adj, Y - beta @ x.T, beta, used) if used.any() else (adj, Y, None, used))
     return groups
 
 
@@ -126,12 +121,13 @@ def forecast_all(names, Y: np.ndarray, season: int, h: int, x: np.ndarray | None
     S = Y.shape[0]
     if x_future is None:
         x = None
+    beta = festival_effect(Y, x, season) if x is not None else None
     out = {}
-    for group, data, beta, used in _split(names, season, x, Y):
+    for group, data, b, used in _groups(names, Y, x, beta):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             df = _engine(group, season).forecast(df=_long(data), h=h, level=list(LEVELS)).sort("unique_id", "ds")
-        shift = None if beta is None else beta @ x_future[:h].T
+        shift = None if b is None else b @ x_future[:h].T
         for n in group:
             out[n] = (_bands(df, n, S, shift), used)
     return out
@@ -218,22 +214,16 @@ def backtest(Y: np.ndarray, season: int, h: int, origins: int, x: np.ndarray | N
     scale = np.concatenate([np.repeat(mase_scale(Y[:, :o], season)[:, None], h, axis=1) for o in starts], axis=1)
     scale = np.where(scale > 0, scale, 1.0)
     beta = festival_effect(Y[:, :first], x[:first], season) if x is not None else None
-    used_any = beta is not None and bool(np.abs(beta).any())
+    points = np.concatenate([np.arange(o, o + h) for o in starts])
     out = {}
-    for group in ([n for n in models if n not in ADJUSTED], [n for n in models if n in ADJUSTED]):
-        if not group:
-            continue
-        adjusted_group = group[0] in ADJUSTED   # baselines are cheap: refitted at every origin
-        adjusted = used_any and adjusted_group
-        data = Y - beta @ x.T if adjusted else Y
+    for group, data, b, used in _groups(models, Y, x, beta):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cv = (_engine(group, season)
                   .cross_validation(df=_long(data), h=h, n_windows=len(starts), step_size=h,
-                                    level=list(LEVELS), refit=refit or not adjusted_group)
-                  .sort("unique_id", "cutoff", "ds"))
-        shift = (beta @ x.T)[:, np.concatenate([np.arange(o, o + h) for o in starts])] if adjusted else None
-        used = np.abs(beta).sum(axis=1) > 0 if adjusted else np.zeros(S, bool)
+                                    level=list(LEVELS), refit=refit or group[0] not in ADJUSTED)
+                  .sort("unique_id", "cutoff", "ds"))   # baselines are cheap: refitted at every origin
+        shift = None if b is None else (b @ x.T)[:, points]
         for n in group:
             fc = _bands(cv, n, S, shift)
             out[n] = Scores(n, (np.abs(actual - fc.point) / scale).mean(axis=1),
