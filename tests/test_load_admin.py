@@ -132,5 +132,5 @@ def test_page_in_chromium(admin_db, chromium, artifacts):
         page.wait_for_selector('[data-testid="stDataFrame"] canvas', timeout=60_000)
         page.wait_for_timeout(2500)  # the data grids draw on canvas after the script run
         page.screenshot(path=str(out))
-        assert page.locator('[data-testid="stDataFrame"]').count() == 6  # + the audit log (demo mode is admin)
+        assert page.locator('[data-testid="stDataFrame"]').count() == 7  # + the audit log (demo mode is admin) and the quarantine reasons
         page.close()

@@ -12,6 +12,7 @@ import polars as pl
 
 from warehouse.datasets import dataset
 from warehouse.db import OutOfScope, Scope, query
+from warehouse.periods import during
 from warehouse.scrub import scrub_expr
 
 # table → (domain, the column that says how recent its data is)
@@ -33,13 +34,7 @@ def _require_admin(scope: Scope) -> None:
 
 
 def _dates(start: date | None, end: date | None) -> tuple[str, list]:
-    where, params = [], []
-    if start:
-        where.append("started_at >= ?")
-        params.append(start)
-    if end:
-        where.append("started_at < ?")
-        params.append(end)
+    where, params = during("started_at", start, end)
     return (" AND ".join(where) or "TRUE"), params
 
 

@@ -18,6 +18,7 @@ from warehouse import db
 from warehouse.datasets import dataset
 from warehouse.db import Scope
 from warehouse.definitions import DISPUTE, RESOLVED, RESOLVED_LOCAL
+from warehouse.periods import during
 
 SWEEPS = ("日常排查", "集中排查", "重点排查", "专项排查")
 MEDIATIONS = {"people_mediation": "人民调解", "admin_mediation": "行政调解", "judicial_mediation": "司法调解"}
@@ -27,13 +28,8 @@ NOT_STATED = "未注明"
 @dataset("dispute_sweeps", "矛盾纠纷排查与调解: disputes by sweep type, resolved (locally) and by mediation kind")
 def sweeps(scope: Scope, area: str | None = None, start: date | None = None, end: date | None = None,
            path=None) -> pl.DataFrame:
-    where, params = [scope.within(area), DISPUTE], []
-    if start:
-        where.append("reported_at >= ?")
-        params.append(start)
-    if end:
-        where.append("reported_at < ?")
-        params.append(end)
+    when, params = during("reported_at", start, end)
+    where = [scope.within(area), DISPUTE, *when]
     kinds = ", ".join(f"count(*) FILTER (WHERE {RESOLVED} AND mediation_kind = '{v}') AS {k}"
                       for k, v in MEDIATIONS.items())
     got = db.query(f"""

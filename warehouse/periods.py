@@ -101,3 +101,15 @@ def parse(key: str, grain: str | None = None) -> Period:
         return period_of("year", date(int(key), 1, 1))
     y, m = key.split("-")[:2]
     return period_of(grain or "month", date(int(y), int(m), 1))
+
+
+def during(column: str, start, end) -> tuple[list[str], list]:
+    """SQL conditions and their parameters for `column` in [start, end); None leaves that side open."""
+    where, params = [], []
+    if start:
+        where.append(f"{column} >= ?")
+        params.append(start)
+    if end:
+        where.append(f"{column} < ?")
+        params.append(end)
+    return where, params

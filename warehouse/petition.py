@@ -27,6 +27,7 @@ from warehouse import db, meta, suppression
 from warehouse.datasets import dataset
 from warehouse.db import Scope
 from warehouse.definitions import BEIJING_IRREGULAR, BEYOND_COUNTY, REPEAT_PETITION
+from warehouse.periods import during
 
 SETTLED = ("已化解", "息诉罢访", "三级终结", "引导诉讼", "移交", "无法化解")
 RESOLVED = ("已化解", "息诉罢访", "三级终结")
@@ -38,14 +39,8 @@ WEEKS_SHOWN = 13  # a quarter of weeks up to the period's end
 
 def _where(scope: Scope, area: str | None, start, end, alias: str = "p.") -> tuple[str, list]:
     """Scope and area on area_code, the period on received_at."""
-    where, params = [scope.within(area, f"{alias}area_code")], []
-    if start:
-        where.append(f"{alias}received_at >= ?")
-        params.append(start)
-    if end:
-        where.append(f"{alias}received_at < ?")
-        params.append(end)
-    return " AND ".join(where), params
+    when, params = during(f"{alias}received_at", start, end)
+    return " AND ".join([scope.within(area, f"{alias}area_code"), *when]), params
 
 
 def _monday(d: date | datetime) -> date:

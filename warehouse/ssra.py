@@ -20,6 +20,7 @@ import polars as pl
 from warehouse import db
 from warehouse.datasets import dataset
 from warehouse.db import Scope
+from warehouse.periods import during
 
 LESSON_DAYS = 180
 COVERAGE_TARGET = 1.0
@@ -28,14 +29,8 @@ DECISIONS = ("实施", "暂缓", "不实施", "未决策")
 
 
 def _where(scope: Scope, area: str | None, start: date | None, end: date | None) -> tuple[str, list]:
-    where, params = [scope.within(area, "s.area_code")], []
-    if start:
-        where.append("s.submitted_at >= ?")
-        params.append(start)
-    if end:
-        where.append("s.submitted_at < ?")
-        params.append(end)
-    return " AND ".join(where), params
+    when, params = during("s.submitted_at", start, end)
+    return " AND ".join([scope.within(area, "s.area_code"), *when]), params
 
 
 def register(scope: Scope, area: str | None = None, start: date | None = None, end: date | None = None,

@@ -25,6 +25,7 @@ from warehouse import db, meta
 from warehouse.datasets import dataset
 from warehouse.db import Scope
 from warehouse.definitions import OVERDUE, RATED, SATISFIED, sql
+from warehouse.periods import during
 from warehouse.ranking import min_rank
 
 KINDS = ("department", "town", "village", "other")
@@ -62,13 +63,8 @@ def score(row: dict) -> float | None:
 def scorecard(scope: Scope, area: str | None = None, start: date | None = None, end: date | None = None,
               path=None) -> pl.DataFrame:
     now = meta.data_now(path)
-    where, params = [scope.within(area), "responsible_unit IS NOT NULL"], []
-    if start:
-        where.append("reported_at >= ?")
-        params.append(start)
-    if end:
-        where.append("reported_at < ?")
-        params.append(end)
+    when, params = during("reported_at", start, end)
+    where = [scope.within(area), "responsible_unit IS NOT NULL", *when]
     got = db.query(f"""
         SELECT responsible_unit, count(*) AS cases,
                count(*) FILTER (WHERE status = 'closed') AS closed_cases,
