@@ -64,8 +64,9 @@ def target_text(row: dict) -> str:
     if row["target"] is None:
         return t("ov.no_target")
     target, unit = row["target"], row["unit"]
-    whole = unit == "pct" and abs(target * 100 - round(target * 100)) < 1e-9
-    value = fmt.pct(target, 0) if whole else show(target, unit)
+    # a target keeps the decimals it was set with: 帮教率 99.98% must not read 100.0%
+    places = next((d for d in range(3) if abs(target * 100 - round(target * 100, d)) < 1e-9), 2)
+    value = fmt.pct(target, places) if unit == "pct" else show(target, unit)
     return t("ov.target", op="≥" if row["direction"] == "higher" else "≤", value=value)
 
 

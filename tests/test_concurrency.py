@@ -27,6 +27,15 @@ USERS, SECONDS = 8, 60
 SILENCE_LIMIT = 15  # seconds without a health answer that we call a freeze (a hang is forever)
 
 
+
+def in_own_thread(coro):
+    """asyncio.run on a thread of its own: a browser test that ran earlier on this worker
+    leaves Playwright's event loop running on the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
 def test_deadlock_class_is_guarded():
     """The polars 2.1.0 deadlock (to_numpy and to_arrow on one frame in two threads) cannot
     happen once serving.preload() ran: conversions work on a clone."""
@@ -83,7 +92,7 @@ def test_eight_users_for_a_minute_never_freeze(small_db, tmp_path, monkeypatch):
         stats = lu.Stats()
         args = type("A", (), {"minutes": SECONDS / 60, "browsers": 0, "users": USERS, "no_wall": False,
                               "wall_refresh": 5, "think": 1.0, "seed": 17, "url": url})()
-        asyncio.run(lu.drive(args, url, [proc.pid], stats))
+        in_own_thread(lu.drive(args, url, [proc.pid], stats))
         out = lu.summary(stats, args, SECONDS)
 
         assert proc.poll() is None, "server died"
@@ -93,7 +102,7 @@ def test_eight_users_for_a_minute_never_freeze(small_db, tmp_path, monkeypatch):
             async with Session(url, timeout=60) as s:
                 return await s.run("", "")
 
-        assert asyncio.run(one_more()).status == "finished"
+        assert in_own_thread(one_more()).status == "finished"
         detail = {k: out[k] for k in ("runs", "error_kinds", "exception_kinds", "health_checks",
                                       "health_missed", "longest_silence_s", "page_p95_s", "rss_mb_max")}
         assert out["errors"] == 0, detail

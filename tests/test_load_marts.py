@@ -27,7 +27,7 @@ def test_declared_dependencies_name_tables_or_earlier_marts():
         known |= set(marts.CREATES.findall(sql))
     flow, transition = (marts.depends_on((marts.MARTS_DIR / f"20_case_{n}.sql").read_text(encoding="utf-8"))
                         for n in ("flow", "transition"))
-    assert flow == {"cases", "case_event"} and transition == {"case_event", "mart_case_flow"}
+    assert flow == {"cases", "case_event", "process_deadline"} and transition == {"case_event", "mart_case_flow"}
 
 
 def test_depends_on_header():

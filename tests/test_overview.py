@@ -71,7 +71,9 @@ def test_overview_in_chromium(app_url, chromium, artifacts):
 
     # clicking a town's bar narrows the global area filter; back and forward follow the URL
     bars = page.locator(".js-plotly-plot .bars path")
-    box = bars.nth(bars.count() - 1).bounding_box()
+    last = bars.nth(bars.count() - 1)
+    last.scroll_into_view_if_needed()  # below the cards, wherever the catalogue has grown to
+    box = last.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     settle(page)
     town = area_in(page.url)
