@@ -55,6 +55,24 @@ def con(small_db):
     c.close()
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """The tiny hand-built warehouse of the load tests (tests/load_fixture.py), once per module."""
+    from tests.load_fixture import load_fixture
+
+    return load_fixture(tmp_path_factory.mktemp("load") / "template.duckdb")
+
+
+@pytest.fixture()
+def wh(template, tmp_path) -> Path:
+    """A private copy of it for one test to load into."""
+    import shutil
+
+    path = tmp_path / "wh.duckdb"
+    shutil.copy(template, path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

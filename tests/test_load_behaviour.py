@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -14,21 +13,11 @@ import pytest
 
 from etl.identity import check_digit
 from etl.load import load_file
-from tests.load_fixture import G1, G2, load_fixture
+from tests.load_fixture import G1, G2
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return load_fixture(tmp_path_factory.mktemp("behaviour") / "template.duckdb")
-
-
-@pytest.fixture()
-def wh(template, tmp_path) -> Path:
-    path = tmp_path / "wh.duckdb"
-    shutil.copy(template, path)
-    return path
 
 
 def rows(path: Path, sql: str, params=None) -> list[tuple]:

@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from etl.load import load_file
-from tests.load_fixture import load_fixture
 
 BAD = Path(__file__).parent / "data" / "bad"
 MANIFEST = [*yaml.safe_load((BAD / "manifest.yaml").read_text(encoding="utf-8")),
@@ -20,10 +19,6 @@ MANIFEST = [*yaml.safe_load((BAD / "manifest.yaml").read_text(encoding="utf-8"))
 DATA_TABLES = ["area", "grid_staff", "person", "case_type", "cases", "case_event", "opinion_post", "ssra",
                "survey_response"]
 
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return load_fixture(tmp_path_factory.mktemp("corpus") / "template.duckdb")
 
 
 def counts(path: Path) -> dict[str, int]:

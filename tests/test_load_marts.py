@@ -6,16 +6,10 @@ from __future__ import annotations
 import shutil
 
 import duckdb
-import pytest
 
 from etl.load import CHANGES, load_file
-from tests.load_fixture import G1, load_fixture
+from tests.load_fixture import G1
 from warehouse import marts, schema
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return load_fixture(tmp_path_factory.mktemp("marts") / "template.duckdb")
 
 
 def test_declared_dependencies_name_tables_or_earlier_marts():

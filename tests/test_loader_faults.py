@@ -26,22 +26,11 @@ from etl.__main__ import main as etl_main
 from etl.load import load_file
 from tests.data.make_bad_corpus import G1, G2, c_row, cases, p_row, persons
 from tests.data.make_hostile_corpus import sheet_with_far_cell
-from tests.load_fixture import load_fixture
 from warehouse import db
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return load_fixture(tmp_path_factory.mktemp("faults") / "template.duckdb")
-
-
-@pytest.fixture()
-def wh(template, tmp_path) -> Path:
-    path = tmp_path / "wh.duckdb"
-    shutil.copy(template, path)
-    return path
 
 
 def temps(folder: Path) -> list[str]:

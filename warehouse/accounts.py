@@ -82,8 +82,7 @@ class Account:
 
 
 def accounts_path(path: str | os.PathLike | None = None) -> Path:
-    chosen = path or os.environ.get("WAREHOUSE_ACCOUNTS") or db.db_path().parent / "accounts.sqlite"
-    return Path(chosen).expanduser().resolve()
+    return db.beside("accounts.sqlite", "WAREHOUSE_ACCOUNTS", path)
 
 
 @contextlib.contextmanager

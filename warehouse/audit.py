@@ -47,8 +47,7 @@ COLUMNS = ["id", "at", "who", "role", "action", "what", "area", "rows", "detail"
 
 def audit_path(path: str | os.PathLike | None = None, warehouse=None) -> Path:
     """Explicit path, else $WAREHOUSE_AUDIT, else audit.sqlite beside the warehouse."""
-    chosen = path or os.environ.get("WAREHOUSE_AUDIT") or db.db_path(warehouse).parent / "audit.sqlite"
-    return Path(chosen).expanduser().resolve()
+    return db.beside("audit.sqlite", "WAREHOUSE_AUDIT", path, warehouse)
 
 
 @contextlib.contextmanager

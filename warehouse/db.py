@@ -34,6 +34,13 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+def beside(name: str, env: str, path: str | os.PathLike | None = None, warehouse=None) -> Path:
+    """A file kept outside the warehouse file (accounts, audit log, identity-provider map):
+    explicit path, else $env, else `name` beside the warehouse, so a rebuild never drops it."""
+    chosen = path or os.environ.get(env) or db_path(warehouse).parent / name
+    return Path(chosen).expanduser().resolve()
+
+
 def version(path: str | os.PathLike | None = None) -> str | None:
     """A token that changes whenever a new warehouse file is swapped in (None: no warehouse)."""
     try:

@@ -35,7 +35,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from warehouse import db, risk
+from warehouse import db, marts, risk
 from warehouse.datasets import dataset
 from warehouse.db import Scope
 
@@ -281,15 +281,7 @@ def build_marts(con) -> list[str]:
     target) and their feature contributions (one row per grid, target and feature)."""
     persisted = risk._from_marts(con)
     tables = compute(*persisted) if persisted else {}
-    if not tables:
-        for name in (MART_BACKTEST, MART_SCORE, MART_CONTRIB):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-        return []
-    for name, df in tables.items():
-        con.register("_ew_mart", df.to_arrow())
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _ew_mart")
-        con.unregister("_ew_mart")
-    return list(tables)
+    return marts.replace_tables(con, tables, (MART_BACKTEST, MART_SCORE, MART_CONTRIB))
 
 
 # it reads the risk marts, which are rebuilt whenever any of these changes

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from warehouse import db, meta
+from warehouse import db, marts, meta
 from warehouse import forecast_models as fm
 from warehouse import spring_festival as sf
 from warehouse.datasets import dataset
@@ -191,16 +191,7 @@ def compute_tables(con) -> dict[str, pl.DataFrame]:
 
 def build_marts(con) -> list[str]:
     """mart_forecast, mart_forecast_backtest, mart_forecast_actual (see the module doc)."""
-    tables = compute_tables(con)
-    if not tables:
-        for name in (MART_FORECAST, MART_BACKTEST, MART_ACTUAL):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-        return []
-    for name, df in tables.items():
-        con.register("_forecast_mart", df.to_arrow())
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _forecast_mart")
-        con.unregister("_forecast_mart")
-    return list(tables)
+    return marts.replace_tables(con, compute_tables(con), (MART_FORECAST, MART_BACKTEST, MART_ACTUAL))
 
 
 # what counts() reads (case_event: the data's now)

@@ -39,6 +39,20 @@ def depends_on(sql: str) -> set[str] | None:
     return {t.strip() for t in m.group(1).split(",") if t.strip()} if m else None
 
 
+def replace_tables(con, frames: dict, names: tuple[str, ...]) -> list[str]:
+    """A Python mart's frames as tables of their names; with no frames, drop `names`, so a
+    warehouse with nothing to build them from keeps no stale mart. Returns the tables built."""
+    if not frames:
+        for name in names:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        return []
+    for name, df in frames.items():
+        con.register("_python_mart", df.to_arrow())
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _python_mart")
+        con.unregister("_python_mart")
+    return list(frames)
+
+
 def rebuild(con, changed: set[str] | None = None) -> list[str]:
     """Rebuild the marts; with `changed` (the tables a load wrote) only those that read one
     of them, directly or through a mart rebuilt before them."""

@@ -52,8 +52,7 @@ class Identity:
 
 def config_path(path: str | os.PathLike | None = None) -> Path:
     """Explicit path, else $WAREHOUSE_OIDC, else oidc.yaml beside the warehouse."""
-    chosen = path or os.environ.get("WAREHOUSE_OIDC") or db.db_path().parent / "oidc.yaml"
-    return Path(chosen).expanduser().resolve()
+    return db.beside("oidc.yaml", "WAREHOUSE_OIDC", path)
 
 
 def configured(path=None) -> bool:

@@ -39,7 +39,7 @@ import numpy as np
 import polars as pl
 
 from warehouse import areas as wa
-from warehouse import db, meta, yamlfile
+from warehouse import db, marts, meta, yamlfile
 from warehouse.datasets import dataset
 from warehouse.db import Scope
 from warehouse.definitions import (
@@ -398,17 +398,12 @@ def build_marts(con) -> list[str]:
     which risk_config.yaml scored it). Scoring at city scale takes seconds, so it is done once
     per warehouse build, not per app process."""
     raw = _raw_panel(con)
-    if raw.height == 0:
-        for name in (MART_DRIVERS, MART_SCORES):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-        return []
-    values = drivers_from_counts(raw)
-    scores = index_from_drivers(values).with_columns(pl.lit(_config_tag()).alias("config_tag"))
-    for name, df in ((MART_DRIVERS, values), (MART_SCORES, scores)):
-        con.register("_risk_mart", df.to_arrow())
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _risk_mart")
-        con.unregister("_risk_mart")
-    return [MART_DRIVERS, MART_SCORES]
+    frames = {}
+    if raw.height:
+        values = drivers_from_counts(raw)
+        frames = {MART_DRIVERS: values, MART_SCORES: index_from_drivers(values).with_columns(
+            pl.lit(_config_tag()).alias("config_tag"))}
+    return marts.replace_tables(con, frames, (MART_DRIVERS, MART_SCORES))
 
 
 # what _raw_panel reads (case_event: the data's now; see warehouse/marts.py)
